@@ -1,0 +1,71 @@
+"""Shared personas for every app's tests."""
+
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from accounts.tests.factories import AdminUserFactory, PatientFactory, UserFactory
+from clinics.tests.factories import ClinicFactory, DoctorFactory
+from scheduling.tests.factories import SlotFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres_only skip, with the reason shown, on other databases."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def clinic(db):
+    return ClinicFactory(name="Heart Care", city="Pune", timezone="Asia/Kolkata")
+
+
+@pytest.fixture
+def doctor(clinic):
+    return DoctorFactory(clinic=clinic, specialty="Cardiology")
+
+
+@pytest.fixture
+def other_doctor(clinic):
+    return DoctorFactory(clinic=clinic, specialty="Dermatology")
+
+
+@pytest.fixture
+def unverified_doctor(clinic):
+    return DoctorFactory(clinic=clinic, user__is_verified=False)
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(user__name="Pat Patient", user__email="pat@example.com")
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientFactory(user__name="Olive Other", user__email="olive@example.com")
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminUserFactory(email="admin@example.com", name="Ada Admin")
+
+
+@pytest.fixture
+def slot(doctor):
+    return SlotFactory(doctor=doctor, capacity=1)
+
+
+@pytest.fixture
+def plain_user(db):
+    return UserFactory(role=User.Role.PATIENT)

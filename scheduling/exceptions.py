@@ -1,0 +1,60 @@
+"""Refusals of the booking core, each with the API contract's code and status."""
+
+from healthsvc.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+
+
+class SlotNotFoundError(NotFoundError):
+    default_message = "Slot not found."
+
+
+class AppointmentNotFoundError(NotFoundError):
+    default_message = "Appointment not found."
+
+
+class SlotFullError(ApplicationError):
+    code, status = "SLOT_FULL", 409
+    default_message = "Slot is fully booked."
+
+
+class AlreadyBookedError(ApplicationError):
+    code, status = "ALREADY_BOOKED", 409
+    default_message = "You already hold an appointment on this slot."
+
+
+class SlotUnavailableError(ApplicationError):
+    code, status = "SLOT_UNAVAILABLE", 409
+    default_message = "This slot can no longer be booked."
+
+
+class DailyLimitReachedError(ApplicationError):
+    code, status = "DAILY_LIMIT_REACHED", 409
+    default_message = "The doctor has no more places that day."
+
+
+class OverlappingAppointmentError(ApplicationError):
+    code, status = "OVERLAPPING_APPOINTMENT", 409
+    default_message = "You already have an appointment at that time."
+
+
+class SlotOverlapError(ApplicationError):
+    code, status = "SLOT_OVERLAP", 409
+    default_message = "The doctor already has a slot overlapping that time."
+
+
+class SlotHasBookingsError(ApplicationError):
+    code, status = "SLOT_HAS_BOOKINGS", 409
+    default_message = "The slot holds active appointments; cancel them first."
+
+
+class InvalidStateError(ApplicationError):
+    code, status = "INVALID_STATE", 409
+    default_message = "The appointment's status does not allow this."
+
+
+class SlotValidationError(ApplicationError):
+    code, status = "VALIDATION_ERROR", 400
+    default_message = "Invalid slot."
+
+
+class DoctorNotVerifiedError(PermissionDeniedError):
+    default_message = "Your doctor account must be verified by an admin before you can open slots."

@@ -1,0 +1,182 @@
+from datetime import timedelta
+
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from healthsvc.db import PostgresExclusionConstraint, TsTzRange
+from healthsvc.models import TimeStampedModel
+
+MIN_SLOT_MINUTES = 5
+MAX_SLOT_MINUTES = 480
+
+
+class AppointmentSlot(TimeStampedModel):
+    """A bookable time of one doctor at one clinic, holding up to `capacity` patients.
+
+    `booked_count` is the number of its appointments that are not cancelled
+    (a completed or no-show visit still used its place). Only the booking
+    services write it; the check constraints keep it within 0..capacity
+    whatever Python does.
+    """
+
+    doctor = models.ForeignKey("clinics.Doctor", on_delete=models.PROTECT, related_name="slots")
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="slots")
+    start = models.DateTimeField(help_text="Stored in UTC; shown in the clinic's time zone.")
+    end = models.DateTimeField(editable=False)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(MIN_SLOT_MINUTES), MaxValueValidator(MAX_SLOT_MINUTES)]
+    )
+    capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    booked_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked_count__gte=0) & Q(booked_count__lte=F("capacity")),
+                name="scheduling_slot_booked_within_capacity",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="scheduling_slot_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=MIN_SLOT_MINUTES, duration_minutes__lte=MAX_SLOT_MINUTES),
+                name="scheduling_slot_duration_range",
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="scheduling_slot_end_after_start"),
+            models.UniqueConstraint(
+                fields=["doctor", "start"], condition=Q(is_active=True),
+                name="scheduling_slot_unique_doctor_start",
+            ),
+            PostgresExclusionConstraint(
+                name="scheduling_slot_no_overlap",
+                expressions=[("doctor", RangeOperators.EQUAL), (TsTzRange("start", "end"), RangeOperators.OVERLAPS)],
+                condition=Q(is_active=True),
+            ),
+        ]
+        indexes = [
+            # "A doctor's free slots in a date range" is served by the unique
+            # (doctor, start) index above; these serve clinic and global lists.
+            models.Index(fields=["clinic", "start"], condition=Q(is_active=True), name="scheduling_slot_clinic_idx"),
+            models.Index(fields=["start"], condition=Q(is_active=True), name="scheduling_slot_start_idx"),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.start, self.clinic.tzinfo)
+        return f"{self.doctor} · {local:%Y-%m-%d %H:%M} {self.clinic.timezone}"
+
+    def save(self, *args, **kwargs):
+        if self.start is not None and self.duration_minutes:
+            self.end = self.start + timedelta(minutes=self.duration_minutes)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.start is not None and self.duration_minutes:
+            self.end = self.start + timedelta(minutes=self.duration_minutes)
+        if self.capacity is not None and self.capacity < self.booked_count:
+            raise ValidationError({"capacity": f"{self.booked_count} places are already booked."})
+
+    @property
+    def available_spots(self) -> int:
+        return max(self.capacity - self.booked_count, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.booked_count >= self.capacity
+
+    @property
+    def is_past(self) -> bool:
+        return self.start <= timezone.now()
+
+
+class Appointment(TimeStampedModel):
+    """One patient's place on a slot. Never deleted: cancelled ones stay as history.
+
+    `start`/`end` are copied from the slot so the database can refuse two
+    overlapping active appointments of one patient (PostgreSQL exclusion).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+
+    # Statuses that hold a place on the slot.
+    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+    # The state machine: which status may follow which.
+    TRANSITIONS = {
+        Status.PENDING: {Status.CONFIRMED, Status.CANCELLED},
+        Status.CONFIRMED: {Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW},
+        Status.CANCELLED: set(),
+        Status.COMPLETED: set(),
+        Status.NO_SHOW: set(),
+    }
+
+    # Each foreign key leads a composite index below, so none needs its own.
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    doctor = models.ForeignKey("clinics.Doctor", on_delete=models.PROTECT, related_name="appointments", db_index=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="appointments", db_index=False)
+    slot = models.ForeignKey(
+        AppointmentSlot, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    start = models.DateTimeField(editable=False)
+    end = models.DateTimeField(editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    reason_for_visit = models.TextField(blank=True, max_length=2000)
+    notes = models.TextField(blank=True, max_length=5000)
+    booked_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.TextField(blank=True, max_length=2000)
+    cancelled_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "slot"], condition=Q(status__in=["pending", "confirmed"]),
+                name="scheduling_appointment_one_active_per_patient_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "cancelled", "completed", "no_show"]),
+                name="scheduling_appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="cancelled") & Q(cancelled_at__isnull=False))
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="scheduling_appointment_cancelled_at_iff_cancelled",
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="scheduling_appointment_end_after_start"),
+            PostgresExclusionConstraint(
+                name="scheduling_appointment_no_patient_overlap",
+                expressions=[("patient", RangeOperators.EQUAL), (TsTzRange("start", "end"), RangeOperators.OVERLAPS)],
+                condition=Q(status__in=["pending", "confirmed"]),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "start"], name="scheduling_appt_patient_idx"),
+            models.Index(fields=["doctor", "start"], name="scheduling_appt_doctor_idx"),
+            models.Index(fields=["clinic", "start"], name="scheduling_appt_clinic_idx"),
+            models.Index(fields=["slot", "status"], name="scheduling_appt_slot_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
