@@ -1,0 +1,97 @@
+"""The one place that shapes error JSON: ``{"detail", "error_code", "errors"?}``.
+
+Every error an API view can meet ends here: DRF's own, Django's 404 and
+PermissionDenied, the services' ApplicationError subclasses, throttling and
+anything unexpected (logged with the request id, answered without details).
+"""
+
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from healthsvc.exceptions import ApplicationError
+
+logger = logging.getLogger("healthsvc.api")
+
+# DRF exception class -> the contract's error code (first match wins).
+_CODES = [
+    (InvalidToken, "TOKEN_INVALID"),
+    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
+    (exceptions.AuthenticationFailed, "TOKEN_INVALID"),
+    (exceptions.PermissionDenied, "PERMISSION_DENIED"),
+    (exceptions.NotFound, "NOT_FOUND"),
+    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+    (exceptions.Throttled, "RATE_LIMITED"),
+    (exceptions.ParseError, "VALIDATION_ERROR"),
+    (exceptions.ValidationError, "VALIDATION_ERROR"),
+    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
+    (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
+]
+
+
+def error_body(detail: str, code: str, errors=None) -> dict:
+    body = {"detail": detail, "error_code": code}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field_errors(data) -> dict:
+    """DRF's nested validation errors as ``{"field": ["message", ...]}``."""
+    if isinstance(data, list):
+        return {"non_field_errors": [str(m) for m in data]}
+    out = {}
+    for field, messages in data.items():
+        if isinstance(messages, dict):
+            for sub, sub_messages in _field_errors(messages).items():
+                out[f"{field}.{sub}"] = sub_messages
+        elif isinstance(messages, list):
+            out[field] = [str(m) if not isinstance(m, (dict, list)) else str(m) for m in messages]
+        else:
+            out[field] = [str(messages)]
+    return out
+
+
+def _normalise(exc):
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, TokenError):
+        return InvalidToken(str(exc))
+    return exc
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = error_body(exc.message, exc.code, exc.extra.get("errors"))
+        return Response(body, status=exc.status)
+
+    exc = _normalise(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        request = context.get("request")
+        logger.exception(
+            "Unhandled error in API view (request_id=%s)", getattr(request, "request_id", "-"), exc_info=exc
+        )
+        return Response(error_body("Internal server error.", "SERVER_ERROR"), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    code = next((c for cls, c in _CODES if isinstance(exc, cls)), "ERROR")
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("Invalid input.", code, _field_errors(exc.detail))
+    elif isinstance(exc, exceptions.ParseError):
+        response.data = error_body(f"Malformed request: {exc.detail}", code)
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
+        if isinstance(exc, InvalidToken):
+            detail = "Token is invalid or expired."
+        response.data = error_body(str(detail), code)
+    return response
