@@ -35,10 +35,11 @@ def slot_list_bookable(
 
 
 def slot_get(*, slot_id: int, include_inactive: bool = False) -> AppointmentSlot:
-    """One slot with its clinic and doctor. Raises SlotNotFoundError."""
+    """One slot with its clinic and doctor; unless `include_inactive`, only a
+    live one (slot, doctor and clinic active). Raises SlotNotFoundError."""
     slots = AppointmentSlot.objects.select_related("clinic", "doctor__user")
     if not include_inactive:
-        slots = slots.filter(is_active=True)
+        slots = slots.filter(is_active=True, doctor__is_active=True, clinic__is_active=True)
     try:
         return slots.get(pk=slot_id)
     except AppointmentSlot.DoesNotExist:

@@ -39,12 +39,13 @@ _CONSTRAINT_ERRORS = [
 ]
 
 
-def _domain_error(exc: IntegrityError) -> Exception:
+def _domain_error(exc: IntegrityError) -> Exception | None:
+    """The domain error a constraint violation stands for, or None if unknown."""
     name = violated_constraint(exc)
     for fragment, error in _CONSTRAINT_ERRORS:
         if fragment in name:
             return error()
-    return exc
+    return None
 
 
 def local_day_bounds(moment: datetime, tz) -> tuple[datetime, datetime]:
@@ -108,7 +109,10 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
         )
         _change_booked_count(slot, +1)
     except IntegrityError as exc:
-        raise _domain_error(exc) from exc
+        error = _domain_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     return appointment
 
 
@@ -116,13 +120,17 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
 def appointment_cancel(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
     """Cancel an active appointment and give its place back to the slot.
 
-    Locks the appointment, then its slot. Raises AppointmentNotFoundError, InvalidStateError.
+    Locks the appointment, then its slot. Raises AppointmentNotFoundError, and
+    InvalidStateError for an inactive appointment or one whose visit has begun.
     """
     # Locking the appointment first makes a second cancel (or a reschedule)
     # of it wait, then see the new status and refuse.
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     if not appointment.can_become(Appointment.Status.CANCELLED):
         raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be cancelled.")
+    if appointment.start <= timezone.now():
+        # Freeing a place on a slot that has begun would hide a no-show.
+        raise InvalidStateError("The visit has already started; mark it completed or no-show instead.")
     slot = slots_get_for_update(slot_ids=[appointment.slot_id])[appointment.slot_id]
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = timezone.now()
@@ -158,7 +166,10 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
         appointment.save(update_fields=["slot", "doctor", "clinic", "start", "end", "updated_at"])
         _change_booked_count(new_slot, +1)
     except IntegrityError as exc:
-        raise _domain_error(exc) from exc
+        error = _domain_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     return appointment
 
 

@@ -19,6 +19,8 @@ from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, AppointmentSlo
 from .locks import doctor_get_for_update, slot_get_for_update
 
 MAX_CAPACITY = 100
+# How far ahead a slot may be opened (booking-policy horizons come later).
+MAX_DAYS_AHEAD = 5 * 366
 
 
 def _invalid(field: str, message: str) -> SlotValidationError:
@@ -30,6 +32,8 @@ def _validate_shape(*, start: datetime, duration_minutes: int, capacity: int) ->
         raise _invalid("slot_datetime", "Give the time with a UTC offset.")
     if start <= timezone.now():
         raise _invalid("slot_datetime", "The slot must start in the future.")
+    if start > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
+        raise _invalid("slot_datetime", f"Slots can be opened at most {MAX_DAYS_AHEAD} days ahead.")
     if not MIN_SLOT_MINUTES <= duration_minutes <= MAX_SLOT_MINUTES:
         raise _invalid("duration_minutes", f"Must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}.")
     if not 1 <= capacity <= MAX_CAPACITY:
@@ -48,6 +52,8 @@ def slot_create(
     if not doctor.user.is_verified:
         raise DoctorNotVerifiedError()
     clinic = clinic or doctor.clinic
+    if clinic.pk != doctor.clinic_id:
+        raise _invalid("clinic_id", "The doctor does not work at this clinic.")
     if not (doctor.is_active and clinic.is_active):
         raise SlotUnavailableError("The doctor or the clinic is no longer active.")
     end = start + timedelta(minutes=duration_minutes)

@@ -340,3 +340,39 @@ def test_local_day_bounds_across_a_dst_change():
     utc = ZoneInfo("UTC")
     # The spring-forward day is 23 real hours long.
     assert end.astimezone(utc) - start.astimezone(utc) == timedelta(hours=23)
+
+
+def test_cancel_after_the_visit_started_is_refused(patient, slot):
+    appointment = services.appointment_book(patient=patient, slot_id=slot.pk)
+    Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(InvalidStateError):
+        services.appointment_cancel(appointment_id=appointment.pk)
+    slot.refresh_from_db()
+    assert slot.booked_count == 1
+
+
+def test_slot_create_refuses_a_clinic_the_doctor_does_not_work_at(doctor):
+    elsewhere = ClinicFactory()
+    with pytest.raises(SlotValidationError) as err:
+        services.slot_create(doctor=doctor, clinic=elsewhere, start=timezone.now() + timedelta(days=1))
+    assert "clinic_id" in err.value.extra["errors"]
+    assert not AppointmentSlot.objects.exists()
+
+
+def test_slot_create_refuses_a_start_beyond_the_horizon(doctor):
+    with pytest.raises(SlotValidationError):
+        services.slot_create(doctor=doctor, start=timezone.now() + timedelta(days=3650))
+
+
+def test_an_unknown_integrity_error_is_re_raised_with_its_cause(patient, slot, monkeypatch):
+    from django.db import IntegrityError
+
+    from scheduling.services import booking
+
+    def failing_create(**kwargs):
+        raise IntegrityError("some_other_constraint")
+
+    monkeypatch.setattr(booking.Appointment.objects, "create", failing_create)
+    with pytest.raises(IntegrityError, match="some_other_constraint") as err:
+        services.appointment_book(patient=patient, slot_id=slot.pk)
+    assert err.value.__cause__ is not err.value

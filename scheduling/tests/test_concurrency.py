@@ -1,0 +1,212 @@
+"""The booking services stay correct when many requests race on real connections.
+
+Each test builds its rows first, then starts threads that each open their own
+database connection, wait on a barrier so they call the service together, and
+close the connection when done. On PostgreSQL the row locks serialise them; on
+SQLite BEGIN IMMEDIATE makes writers queue on the database's write lock.
+Every thread's outcome is collected and any exception the race must not
+produce fails the test.
+"""
+
+import threading
+import traceback
+from datetime import datetime, time, timedelta
+from time import monotonic
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.tests.factories import PatientFactory
+from clinics.tests.factories import ClinicFactory, DoctorFactory
+from scheduling.exceptions import (
+    DailyLimitReachedError,
+    InvalidStateError,
+    OverlappingAppointmentError,
+    SlotFullError,
+)
+from scheduling.models import Appointment, AppointmentSlot
+from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule
+from scheduling.tests.factories import SlotFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREAD_TIMEOUT = 60  # seconds; well above SQLite's 20 s busy timeout
+
+
+class Outcome:
+    def __init__(self, result=None, error=None):
+        self.result, self.error = result, error
+
+
+def run_concurrently(calls):
+    """Run each zero-argument call in its own thread with its own connection,
+    released together by a barrier. Returns one Outcome per call, in order."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            try:
+                connection.ensure_connection()  # connect before the race, not during it
+            except BaseException:
+                barrier.abort()  # e.g. "too many clients": fail now, not at the timeout
+                raise
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            outcomes[index] = Outcome(result=call())
+        except BaseException as exc:  # noqa: BLE001 - every outcome is asserted on
+            outcomes[index] = Outcome(error=exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call), daemon=True) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    deadline = monotonic() + THREAD_TIMEOUT
+    for thread in threads:
+        thread.join(timeout=max(deadline - monotonic(), 0))
+    assert not [t for t in threads if t.is_alive()], "a thread is still running: deadlock or lock starvation"
+    return outcomes
+
+
+def assert_errors_only(outcomes, *allowed):
+    """Every failed call raised exactly one of the `allowed` types; show the rest."""
+    unexpected = [o.error for o in outcomes if o.error is not None and type(o.error) not in allowed]
+    # A broken barrier only echoes another thread's failure: show the cause first.
+    unexpected.sort(key=lambda exc: isinstance(exc, threading.BrokenBarrierError))
+    details = "\n".join("".join(traceback.format_exception(exc)) for exc in unexpected[:3])
+    assert not unexpected, f"{len(unexpected)} unexpected exception(s):\n{details}"
+
+
+def successes(outcomes):
+    return [o.result for o in outcomes if o.error is None]
+
+
+def errors_of(outcomes, error_type):
+    return [o.error for o in outcomes if type(o.error) is error_type]
+
+
+def held_count(slot):
+    """Appointments holding a place on the slot: every status but cancelled."""
+    return Appointment.objects.filter(slot=slot).exclude(status=Appointment.Status.CANCELLED).count()
+
+
+def assert_counts_consistent(*slots):
+    for slot in slots:
+        slot.refresh_from_db()
+        assert slot.booked_count == held_count(slot), f"slot {slot.pk}"
+        assert 0 <= slot.booked_count <= slot.capacity, f"slot {slot.pk}"
+
+
+def book_call(patient, slot):
+    return lambda: appointment_book(patient=patient, slot_id=slot.pk)
+
+
+@pytest.mark.parametrize(("capacity", "racers"), [(1, 50), (5, 50)])
+def test_racing_bookings_fill_slot_exactly_to_capacity(capacity, racers):
+    slot = SlotFactory(capacity=capacity)
+    patients = PatientFactory.create_batch(racers)
+
+    outcomes = run_concurrently([book_call(patient, slot) for patient in patients])
+
+    assert_errors_only(outcomes, SlotFullError)
+    assert len(successes(outcomes)) == capacity
+    assert len(errors_of(outcomes, SlotFullError)) == racers - capacity
+    assert Appointment.objects.filter(slot=slot).count() == capacity
+    slot.refresh_from_db()
+    assert slot.booked_count == capacity
+    assert_counts_consistent(slot)
+
+
+def test_concurrent_cancels_and_bookings_keep_booked_count_true():
+    slot = SlotFactory(capacity=5)
+    holders = PatientFactory.create_batch(5)
+    held = [appointment_book(patient=patient, slot_id=slot.pk) for patient in holders]
+    newcomers = PatientFactory.create_batch(20)
+    # Each held appointment is cancelled twice at once: one cancel wins, the other is refused.
+    cancels = [lambda a=appointment: appointment_cancel(appointment_id=a.pk) for appointment in held * 2]
+    bookings = [book_call(patient, slot) for patient in newcomers]
+
+    outcomes = run_concurrently(cancels + bookings)
+    cancel_outcomes, booking_outcomes = outcomes[: len(cancels)], outcomes[len(cancels) :]
+
+    assert_errors_only(outcomes, InvalidStateError, SlotFullError)
+    assert_errors_only(cancel_outcomes, InvalidStateError)
+    assert len(successes(cancel_outcomes)) == 5
+    assert_errors_only(booking_outcomes, SlotFullError)
+    assert Appointment.objects.filter(pk__in=[a.pk for a in held], status=Appointment.Status.CANCELLED).count() == 5
+    slot.refresh_from_db()
+    assert slot.booked_count == len(successes(booking_outcomes))
+    assert_counts_consistent(slot)
+
+
+def test_racing_bookings_of_one_doctor_stop_at_daily_limit():
+    clinic = ClinicFactory(timezone="Asia/Kolkata")
+    doctor = DoctorFactory(clinic=clinic, max_patients_per_day=10)
+    tomorrow = timezone.localtime(timezone.now(), clinic.tzinfo).date() + timedelta(days=1)
+    first = datetime.combine(tomorrow, time(8, 0), tzinfo=clinic.tzinfo)
+    slots = [
+        SlotFactory(doctor=doctor, start=first + timedelta(minutes=20 * i), duration_minutes=15, capacity=1)
+        for i in range(30)
+    ]
+    assert {timezone.localtime(s.start, clinic.tzinfo).date() for s in slots} == {tomorrow}
+    patients = PatientFactory.create_batch(30)
+
+    outcomes = run_concurrently([book_call(patient, slot) for patient, slot in zip(patients, slots)])
+
+    assert_errors_only(outcomes, DailyLimitReachedError)
+    assert len(successes(outcomes)) == 10
+    assert len(errors_of(outcomes, DailyLimitReachedError)) == 20
+    assert Appointment.objects.filter(doctor=doctor).count() == 10
+    assert_counts_consistent(*slots)
+
+
+def test_patient_racing_for_overlapping_slots_of_different_doctors_gets_one():
+    clinic = ClinicFactory()
+    doctors = DoctorFactory.create_batch(4, clinic=clinic)
+    base = timezone.now().replace(second=0, microsecond=0) + timedelta(days=2)
+    # [0,30), [5,35), [10,40), [15,45) minutes: every pair overlaps.
+    slots = [
+        SlotFactory(doctor=d, start=base + timedelta(minutes=5 * i), duration_minutes=30, capacity=5)
+        for i, d in enumerate(doctors)
+    ]
+    patients = PatientFactory.create_batch(5)
+
+    # Every patient books all four slots at once; the five patients race in parallel.
+    outcomes = run_concurrently([book_call(patient, slot) for patient in patients for slot in slots])
+
+    assert_errors_only(outcomes, OverlappingAppointmentError)
+    assert len(successes(outcomes)) == 5
+    assert len(errors_of(outcomes, OverlappingAppointmentError)) == 15
+    active = Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES)
+    for patient in patients:
+        assert active.filter(patient=patient).count() == 1
+    assert_counts_consistent(*slots)
+
+
+def test_racing_reschedules_into_one_place_move_exactly_one():
+    doctor, other_doctor = DoctorFactory.create_batch(2)
+    # Source slots on both sides of the target's id and on two doctors, so
+    # the movers lock slots in both orders and doctors of either side.
+    source_a = SlotFactory(doctor=doctor, capacity=4)
+    target = SlotFactory(doctor=doctor, capacity=1)
+    source_b = SlotFactory(doctor=other_doctor, capacity=4)
+    held = [
+        appointment_book(patient=PatientFactory(), slot_id=source.pk)
+        for source in (source_a, source_b)
+        for _ in range(4)
+    ]
+
+    outcomes = run_concurrently(
+        [lambda a=appointment: appointment_reschedule(appointment_id=a.pk, slot_id=target.pk) for appointment in held]
+    )
+
+    assert_errors_only(outcomes, SlotFullError)
+    moved = successes(outcomes)
+    assert len(moved) == 1
+    assert len(errors_of(outcomes, SlotFullError)) == 7
+    assert list(Appointment.objects.filter(slot=target).values_list("pk", flat=True)) == [moved[0].pk]
+    assert AppointmentSlot.objects.get(pk=target.pk).booked_count == 1
+    assert Appointment.objects.exclude(status=Appointment.Status.CONFIRMED).count() == 0
+    assert_counts_consistent(source_a, target, source_b)
+    assert source_a.booked_count + source_b.booked_count == 7
