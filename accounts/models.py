@@ -1,9 +1,17 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from healthsvc.models import TimeStampedModel
+
+
+def validate_birth_date(value) -> None:
+    if value > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.", code="future")
+    if value.year < 1900:
+        raise ValidationError("Enter a date of birth after 1900.", code="too_old")
 
 
 class UserManager(BaseUserManager):
@@ -99,7 +107,7 @@ class Patient(TimeStampedModel):
         O_NEG = "O-", "O-"
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
     allergies = models.TextField(blank=True)
     emergency_contact = models.CharField(max_length=200, blank=True)

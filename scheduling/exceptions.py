@@ -58,3 +58,13 @@ class SlotValidationError(ApplicationError):
 
 class DoctorNotVerifiedError(PermissionDeniedError):
     default_message = "Your doctor account must be verified by an admin before you can open slots."
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    code, status = "IDEMPOTENCY_KEY_REUSED", 422
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
+class IdempotencyKeyInvalidError(ApplicationError):
+    code, status = "VALIDATION_ERROR", 400
+    default_message = "Invalid Idempotency-Key header."

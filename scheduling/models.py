@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -180,3 +181,41 @@ class Appointment(TimeStampedModel):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
+
+
+class IdempotencyKey(models.Model):
+    """The stored answer to a request sent with an `Idempotency-Key` header, so a
+    client's retry gets the first answer instead of doing the work twice.
+
+    A row is inserted in the same transaction as the work it guards, so a
+    concurrent request with the same key waits on the unique index until the
+    first one commits (then replays its answer) or rolls back (then proceeds).
+    The response columns are filled before that commit: no other transaction
+    ever sees them empty. Rows older than the TTL in services/idempotency.py
+    count as absent; `purge_idempotency_keys` deletes them.
+    """
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the endpoint and the canonical JSON body.")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="scheduling_idempotencykey_unique_user_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.user_id})"
+
+
+class TodayAppointment(Appointment):
+    """Today's appointments (each clinic's own local day), for the staff
+    dashboard in the admin. A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "today's appointment"
+        verbose_name_plural = "today's appointments"

@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from django.urls import path
+
+from accounts.api import views
+
+urlpatterns = [
+    path("auth/register", views.RegisterApi.as_view(), name="auth-register"),
+    path("auth/login", views.LoginApi.as_view(), name="auth-login"),
+    path("auth/refresh", views.RefreshApi.as_view(), name="auth-refresh"),
+    path("auth/logout", views.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/profile", views.ProfileApi.as_view(), name="auth-profile"),
+    path("patients", views.PatientListApi.as_view(), name="patient-list"),
+    path("patients/me", views.PatientMeApi.as_view(), name="patient-me"),
+    path("patients/<int:patient_id>", views.PatientDetailApi.as_view(), name="patient-detail"),
+]

@@ -94,4 +94,9 @@ def exception_handler(exc, context):
         if isinstance(exc, InvalidToken):
             detail = "Token is invalid or expired."
         response.data = error_body(str(detail), code)
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        # DRF answers 403 when the view has no authenticator to name in
+        # WWW-Authenticate (login, refresh); the contract says 401.
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response.setdefault("WWW-Authenticate", 'Bearer realm="api"')
     return response

@@ -3,7 +3,7 @@
 import os
 
 os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-checks")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-checks-and-for-hs512-keys-too")
 
 from .base import *  # noqa: E402,F403
 from .base import BASE_DIR, DATABASES  # noqa: E402

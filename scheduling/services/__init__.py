@@ -8,3 +8,8 @@ from .booking import (  # noqa: F401
     appointment_set_outcome,
 )
 from .slots import slot_create, slot_deactivate, slot_update  # noqa: F401
+from .idempotency import (  # noqa: F401
+    IdempotentResponse,
+    idempotency_key_run,
+    idempotency_keys_purge_expired,
+)

@@ -1,0 +1,77 @@
+from django.contrib.auth.password_validation import password_validators_help_texts
+from rest_framework import serializers
+
+from accounts.models import Patient, User, validate_birth_date
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    patient_id = serializers.SerializerMethodField()
+    doctor_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email", "role", "mobile_no", "is_verified", "is_active", "created_at",
+                  "patient_id", "doctor_id"]
+
+    def get_patient_id(self, user) -> int | None:
+        patient = getattr(user, "patient", None) if user.role == User.Role.PATIENT else None
+        return patient.pk if patient else None
+
+    def get_doctor_id(self, user) -> int | None:
+        doctor = getattr(user, "doctor", None) if user.role == User.Role.DOCTOR else None
+        return doctor.pk if doctor else None
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"},
+        help_text=" ".join(password_validators_help_texts()),
+    )
+    role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.PATIENT)
+    mobile_no = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterOutputSerializer(TokenPairOutputSerializer):
+    user = UserOutputSerializer()
+
+
+class LoginOutputSerializer(RegisterOutputSerializer):
+    token_type = serializers.CharField(default="Bearer")
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class PatientOutputSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    mobile_no = serializers.CharField(source="user.mobile_no", read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = ["id", "user_id", "name", "email", "mobile_no", "date_of_birth", "blood_group", "allergies",
+                  "emergency_contact"]
+
+
+class PatientUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    mobile_no = serializers.CharField(max_length=20, allow_blank=True)
+    date_of_birth = serializers.DateField(allow_null=True, validators=[validate_birth_date])
+    blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True)
+    allergies = serializers.CharField(max_length=2000, allow_blank=True)
+    emergency_contact = serializers.CharField(max_length=200, allow_blank=True)
+

@@ -1,0 +1,180 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import services
+from accounts.api.serializers import (
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    PatientOutputSerializer,
+    PatientUpdateInputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    RegisterOutputSerializer,
+    TokenPairOutputSerializer,
+    UserOutputSerializer,
+)
+from accounts.models import Patient, User
+from accounts.selectors import patient_get_for_user, patient_list_for_user
+from healthsvc.api.permissions import IsAdmin, IsPatient
+from healthsvc.api.serializers import error_responses
+from healthsvc.api.throttling import LoginRateThrottle, RegisterRateThrottle
+
+
+def _tokens(user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _user_with_profiles(user: User) -> User:
+    return User.objects.select_related("patient", "doctor").get(pk=user.pk)
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [RegisterRateThrottle, AnonRateThrottle]
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_register", request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer, **error_responses(400, 403, 409, 429)},
+        examples=[OpenApiExample("Patient", value={"name": "Asha Rao", "email": "asha@example.com",
+                                                   "password": "a-long-passphrase", "mobile_no": "+91 98765 43210"},
+                                 request_only=True)],
+        description="Create an account (role `patient` by default; `doctor` accounts start unverified).",
+    )
+    def post(self, request):
+        data = RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        body = {"user": UserOutputSerializer(_user_with_profiles(user)).data, **_tokens(user)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginRateThrottle, AnonRateThrottle]
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_login", request=LoginInputSerializer,
+        responses={200: LoginOutputSerializer, **error_responses(400, 401, 429)},
+        description="Exchange email and password for an access token (15 min) and a refresh token (7 days).",
+    )
+    def post(self, request):
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_authenticate(request=request, **data.validated_data)
+        body = {**_tokens(user), "token_type": "Bearer", "user": UserOutputSerializer(_user_with_profiles(user)).data}
+        return Response(body)
+
+
+class RefreshApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_refresh", request=RefreshInputSerializer,
+        responses={200: TokenPairOutputSerializer, **error_responses(400, 401)},
+        description="Rotate a refresh token: the answer carries a new pair and the old refresh token is dead.",
+    )
+    def post(self, request):
+        serializer = TokenRefreshSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (TokenError, User.DoesNotExist) as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(serializer.validated_data)
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_logout", request=RefreshInputSerializer,
+        responses={204: None, **error_responses(400, 401, 403)},
+        description="Blacklist the given refresh token (it must be the caller's).",
+    )
+    def post(self, request):
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if str(token.get("user_id")) != str(request.user.pk):
+            raise PermissionDenied("That refresh token belongs to another account.")
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], operation_id="auth_profile", responses={200: UserOutputSerializer, **error_responses(401)})
+    def get(self, request):
+        return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
+
+
+class PatientListApi(generics.ListAPIView):
+    permission_classes = [IsAdmin]
+    serializer_class = PatientOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Patient.objects.none()
+        return patient_list_for_user(user=self.request.user)
+
+    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PatientMeApi(APIView):
+    permission_classes = [IsPatient]
+
+    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer, **error_responses(401, 403)})
+    def get(self, request):
+        patient = patient_get_for_user(user=request.user, patient_id=request.user.patient.pk)
+        return Response(PatientOutputSerializer(patient).data)
+
+
+class PatientDetailApi(APIView):
+    """The patient themselves and admins read and edit; a doctor the patient
+    has an appointment with may read. Anyone else gets 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _get(self, request, patient_id: int, *, write: bool):
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+        if write and not (request.user.role == User.Role.ADMIN or patient.user_id == request.user.pk):
+            raise PermissionDenied("Only the patient or an admin may change this profile.")
+        return patient
+
+    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer, **error_responses(401, 404)})
+    def get(self, request, patient_id: int):
+        return Response(PatientOutputSerializer(self._get(request, patient_id, write=False)).data)
+
+    def _update(self, request, patient_id: int, *, partial: bool):
+        patient = self._get(request, patient_id, write=True)
+        data = PatientUpdateInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        services.patient_update(patient=patient, **data.validated_data)
+        return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
+
+    @extend_schema(tags=["patients"], request=PatientUpdateInputSerializer,
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
+    def put(self, request, patient_id: int):
+        return self._update(request, patient_id, partial=False)
+
+    @extend_schema(tags=["patients"], request=PatientUpdateInputSerializer,
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
+    def patch(self, request, patient_id: int):
+        return self._update(request, patient_id, partial=True)

@@ -1,0 +1,231 @@
+"""The clinics and doctors API: parse, call a selector or service, answer.
+
+Domain errors raised by the services become the error envelope in
+healthsvc/api/exception_handler.py; nothing here catches them.
+"""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.models import User
+from clinics.models import Clinic
+from clinics.api.filters import MAX_RADIUS_KM, ClinicListFilterSet, DoctorListFilterSet
+from clinics.api.serializers import (
+    ClinicInputSerializer,
+    ClinicNearOutputSerializer,
+    ClinicOutputSerializer,
+    DoctorCreateInputSerializer,
+    DoctorOutputSerializer,
+    DoctorSelfUpdateInputSerializer,
+    DoctorUpdateInputSerializer,
+)
+from clinics.selectors import clinic_get, clinic_list, doctor_get, doctor_list
+from clinics.services import (
+    clinic_create,
+    clinic_deactivate,
+    clinic_update,
+    doctor_check_update_allowed,
+    doctor_create,
+    doctor_update,
+)
+from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
+from healthsvc.api.serializers import ErrorSerializer, error_responses
+
+
+# Reads need no credentials; an admin's token also shows inactive rows.
+ANYONE = [{"jwtAuth": []}, {"cookieAuth": []}, {}]
+
+
+def _conflict(description: str) -> dict:
+    return {409: OpenApiResponse(ErrorSerializer, description=description)}
+
+
+# --- Clinics -----------------------------------------------------------------
+
+
+class ClinicListCreateApi(GenericAPIView):
+    permission_classes = [ReadOnlyOrAdmin]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClinicListFilterSet
+
+    def get_queryset(self):
+        return clinic_list(user=self.request.user)
+
+    @extend_schema(
+        operation_id="clinics_list", tags=["clinics"],
+        summary="Clinics (anyone); with near=lat,lng nearest first, each with distance_km", auth=ANYONE,
+        parameters=[
+            OpenApiParameter(
+                "near", OpenApiTypes.STR, description=(
+                    "`lat,lng` in decimal degrees (e.g. `18.5204,73.8567`): only clinics with coordinates, "
+                    "nearest first, each with `distance_km`. Latitude -90..90, longitude -180..180, else 400."
+                ),
+            ),
+            OpenApiParameter(
+                "radius_km", OpenApiTypes.DOUBLE,
+                description=f"With `near` only: clinics within this many km, 0..{MAX_RADIUS_KM}, else 400.",
+            ),
+        ],
+        responses={200: ClinicNearOutputSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request):
+        clinics = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(clinics)
+        serializer_class = ClinicNearOutputSerializer if request.query_params.get("near") else ClinicOutputSerializer
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    @extend_schema(
+        operation_id="clinics_create", tags=["clinics"], summary="Create a clinic (admin)",
+        request=ClinicInputSerializer, responses={201: ClinicOutputSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        data = ClinicInputSerializer.validated(request.data)
+        clinic = clinic_create(**data)
+        return Response(ClinicOutputSerializer(clinic).data, status=status.HTTP_201_CREATED)
+
+
+class ClinicDetailApi(GenericAPIView):
+    permission_classes = [ReadOnlyOrAdmin]
+
+    @extend_schema(
+        operation_id="clinics_retrieve", tags=["clinics"], auth=ANYONE, summary="One clinic (anyone)",
+        responses={200: ClinicOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request, pk: int):
+        return Response(ClinicOutputSerializer(clinic_get(clinic_id=pk, user=request.user)).data)
+
+    @extend_schema(
+        operation_id="clinics_update", tags=["clinics"], summary="Replace a clinic's fields (admin)",
+        request=ClinicInputSerializer, responses={200: ClinicOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def put(self, request, pk: int):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        operation_id="clinics_partial_update", tags=["clinics"], summary="Change some of a clinic's fields (admin)",
+        request=ClinicInputSerializer, responses={200: ClinicOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request, pk: int):
+        return self._update(request, pk, partial=True)
+
+    def _update(self, request, pk: int, *, partial: bool):
+        clinic = clinic_get(clinic_id=pk, user=request.user)
+        data = ClinicInputSerializer.validated(request.data, partial=partial)
+        clinic = clinic_update(clinic=clinic, **data)
+        return Response(ClinicOutputSerializer(clinic).data)
+
+    @extend_schema(
+        operation_id="clinics_destroy", tags=["clinics"],
+        summary="Deactivate a clinic (admin; soft delete: is_active becomes false)",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request, pk: int):
+        clinic_deactivate(clinic=clinic_get(clinic_id=pk, user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClinicDoctorListApi(GenericAPIView):
+    permission_classes = [ReadOnlyOrAdmin]
+    queryset = Clinic.objects.none()  # only tells the schema that {id} is a clinic's
+
+    @extend_schema(
+        operation_id="clinics_doctors_list", tags=["clinics"], auth=ANYONE, summary="A clinic's doctors (anyone)",
+        responses={200: DoctorOutputSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, pk: int):
+        clinic = clinic_get(clinic_id=pk, user=request.user)
+        page = self.paginate_queryset(doctor_list(user=request.user, clinic_id=clinic.pk))
+        return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data)
+
+
+# --- Doctors -----------------------------------------------------------------
+
+
+class DoctorListCreateApi(GenericAPIView):
+    permission_classes = [ReadOnlyOrAdmin]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DoctorListFilterSet
+
+    def get_queryset(self):
+        return doctor_list(user=self.request.user)
+
+    @extend_schema(
+        operation_id="doctors_list", tags=["doctors"], auth=ANYONE, summary="Doctors (anyone)",
+        responses={200: DoctorOutputSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="doctors_create", tags=["doctors"],
+        summary="Create a doctor and their verified doctor login in one step (admin)",
+        request=DoctorCreateInputSerializer,
+        responses={
+            201: DoctorOutputSerializer, **error_responses(400, 401, 403),
+            **_conflict("EMAIL_TAKEN (the email has an account) or LICENSE_NUMBER_TAKEN"),
+        },
+    )
+    def post(self, request):
+        data = DoctorCreateInputSerializer.validated(request.data)
+        doctor = doctor_create(**data)
+        return Response(DoctorOutputSerializer(doctor).data, status=status.HTTP_201_CREATED)
+
+
+_DOCTOR_UPDATE_SCHEMA = dict(
+    tags=["doctors"],
+    description=(
+        "Admins may change every field of DoctorUpdateInput. The doctor themselves may send only "
+        "`qualifications` and `experience_years` (DoctorSelfUpdateInput); any other field is a 403 "
+        "PERMISSION_DENIED, and so is any change by another doctor or a patient."
+    ),
+    request=PolymorphicProxySerializer(
+        component_name="DoctorUpdateRequest",
+        serializers=[DoctorUpdateInputSerializer, DoctorSelfUpdateInputSerializer],
+        resource_type_field_name=None,
+    ),
+    responses={200: DoctorOutputSerializer, **error_responses(400, 401, 403, 404), **_conflict("LICENSE_NUMBER_TAKEN")},
+)
+
+
+class DoctorDetailApi(GenericAPIView):
+    # Writes: admins, and doctors (doctor_check_update_allowed narrows them to
+    # their own qualifications and experience_years).
+    permission_classes = [ReadOnlyOrAdmin | IsDoctor]
+
+    @extend_schema(
+        operation_id="doctors_retrieve", tags=["doctors"], auth=ANYONE, summary="One doctor (anyone)",
+        responses={200: DoctorOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request, pk: int):
+        return Response(DoctorOutputSerializer(doctor_get(doctor_id=pk, user=request.user)).data)
+
+    @extend_schema(operation_id="doctors_update", summary="Replace a doctor's editable fields", **_DOCTOR_UPDATE_SCHEMA)
+    def put(self, request, pk: int):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        operation_id="doctors_partial_update", summary="Change some of a doctor's fields", **_DOCTOR_UPDATE_SCHEMA
+    )
+    def patch(self, request, pk: int):
+        return self._update(request, pk, partial=True)
+
+    def _update(self, request, pk: int, *, partial: bool):
+        doctor = doctor_get(doctor_id=pk, user=request.user)
+        # Before validation, so a doctor touching a field they may not change
+        # hears 403, not a 400 about its value.
+        doctor_check_update_allowed(actor=request.user, doctor=doctor, fields=_keys(request.data))
+        input_serializer = (
+            DoctorUpdateInputSerializer if request.user.role == User.Role.ADMIN else DoctorSelfUpdateInputSerializer
+        )
+        data = input_serializer.validated(request.data, partial=partial)
+        doctor = doctor_update(doctor=doctor, actor=request.user, **data)
+        return Response(DoctorOutputSerializer(doctor).data)
+
+
+def _keys(data) -> list[str]:
+    return list(data.keys()) if hasattr(data, "keys") else []

@@ -1,0 +1,330 @@
+"""Slot and appointment endpoints (the "Slots" and "Appointments" sections of
+../shared/docs/API.md). Each handler parses with an input serializer, calls a
+selector or service and serializes the answer; domain errors are left to
+healthsvc.api.exception_handler."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Patient, User
+from accounts.selectors import patient_get_for_user
+from healthsvc.api.permissions import IsDoctorOrAdmin, IsPatientOrAdmin
+from healthsvc.api.serializers import ErrorSerializer
+from scheduling import selectors, services
+from scheduling.models import Appointment
+from scheduling.services.idempotency import IDEMPOTENCY_HEADER
+
+from .filters import AppointmentFilterSet, SlotFilterSet
+from .permissions import IsSlotOwnerOrAdmin
+from .serializers import (
+    AppointmentBookInputSerializer,
+    AppointmentCancelInputSerializer,
+    AppointmentOutcomeInputSerializer,
+    AppointmentOutputSerializer,
+    AppointmentRescheduleInputSerializer,
+    SlotCreateInputSerializer,
+    SlotOutputSerializer,
+)
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+_ERROR_TEXT = {
+    400: "VALIDATION_ERROR: malformed JSON, wrong types or out-of-range values.",
+    401: "NOT_AUTHENTICATED or TOKEN_INVALID.",
+    403: "PERMISSION_DENIED: the role or ownership does not allow it.",
+    404: "NOT_FOUND: no such object, or one the caller may not see.",
+    422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was sent before with a different body.",
+}
+_BOOKING_CONFLICTS = (
+    "SLOT_FULL, ALREADY_BOOKED, SLOT_UNAVAILABLE (past, deleted, or doctor/clinic inactive), "
+    "DAILY_LIMIT_REACHED or OVERLAPPING_APPOINTMENT."
+)
+
+
+def _errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str | None = None) -> dict:
+    """`responses` entries documenting the error envelope: the usual text for each
+    status unless `texts` says more, and the 409 codes in `conflict`."""
+    texts = {**_ERROR_TEXT, **(texts or {})}
+    out = {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in statuses}
+    if conflict:
+        out[409] = OpenApiResponse(ErrorSerializer, description=conflict)
+    return out
+
+
+# --- slots ----------------------------------------------------------------------
+
+
+class SlotListCreateApi(GenericAPIView):
+    """GET: the bookable slots, for anyone. POST: open a slot (its doctor, or an admin)."""
+
+    filterset_class = SlotFilterSet
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
+
+    def get_queryset(self):
+        return selectors.slot_list_bookable()
+
+    @extend_schema(
+        operation_id="slots_list", tags=["slots"], auth=[],
+        summary="Future, active slots by start time; only those with a free place unless available=false.",
+        responses={200: SlotOutputSerializer(many=True), **_errors(400)},
+    )
+    def get(self, request):
+        slots = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(slots)
+        return self.get_paginated_response(SlotOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="slots_create", tags=["slots"],
+        summary="Open a slot: a verified doctor for their own doctor_id, or an admin.",
+        request=SlotCreateInputSerializer,
+        responses={
+            201: SlotOutputSerializer,
+            **_errors(
+                400, 401, 403,
+                texts={
+                    400: "VALIDATION_ERROR: bad shape, a naive datetime, or a slot in the past.",
+                    403: "PERMISSION_DENIED: not a doctor or admin, another doctor's doctor_id, or not verified.",
+                },
+                conflict="SLOT_OVERLAP: overlaps another active slot of the doctor; "
+                         "SLOT_UNAVAILABLE: the doctor or clinic is inactive.",
+            ),
+        },
+    )
+    def post(self, request):
+        data = SlotCreateInputSerializer.validated(request.data)
+        self.check_object_permissions(request, data["doctor"])
+        slot = services.slot_create(**data)
+        return Response(SlotOutputSerializer(slot).data, status=status.HTTP_201_CREATED)
+
+
+class SlotDetailApi(APIView):
+    """GET: one active slot, for anyone. DELETE: deactivate it (its doctor, or an admin)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
+
+    @extend_schema(operation_id="slots_retrieve", tags=["slots"], auth=[],
+                   responses={200: SlotOutputSerializer, **_errors(404)})
+    def get(self, request, slot_id: int):
+        return Response(SlotOutputSerializer(selectors.slot_get(slot_id=slot_id)).data)
+
+    @extend_schema(
+        operation_id="slots_destroy", tags=["slots"],
+        summary="Deactivate a slot that holds no active appointment.",
+        responses={
+            204: OpenApiResponse(description="Deactivated."),
+            **_errors(401, 403, 404, conflict="SLOT_HAS_BOOKINGS: cancel its active appointments first."),
+        },
+    )
+    def delete(self, request, slot_id: int):
+        slot = selectors.slot_get(slot_id=slot_id)
+        self.check_object_permissions(request, slot)
+        services.slot_deactivate(slot_id=slot.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- appointments ---------------------------------------------------------------
+
+
+def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
+    """A patient books for themselves; an admin names the patient. Another
+    patient's id is a 404 to a patient, so ids cannot be probed."""
+    if user.role == User.Role.ADMIN and patient_id is None:
+        raise ValidationError({"patient_id": ["Required when an admin books on behalf of a patient."]})
+    if patient_id is None or (user.role == User.Role.PATIENT and patient_id == user.patient.pk):
+        return user.patient
+    return patient_get_for_user(user=user, patient_id=patient_id)
+
+
+_BOOK_EXAMPLE_RESPONSE = {
+    "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
+    "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "Chest pain on exertion",
+    "notes": "", "cancelled_at": None, "cancelled_reason": "",
+    "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
+}
+
+
+class AppointmentBookApi(APIView):
+    """A patient books for themselves, an admin for a named patient; optionally idempotent."""
+
+    permission_classes = [IsPatientOrAdmin]
+
+    @extend_schema(
+        operation_id="appointments_book", tags=["appointments"],
+        summary="Book a place on a slot: a patient for themselves, an admin for patient_id.",
+        request=AppointmentBookInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                description="Optional, 1-255 printable ASCII characters (a UUID is ideal). A retry with the same "
+                            "key and body within 24 hours returns the first answer and books nothing more; the "
+                            "same key with another body is a 422. Refused bookings are not stored.",
+            ),
+            OpenApiParameter(
+                REPLAYED_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], enum=["true"],
+                description="Present when this answer is the stored answer to an earlier request with the key.",
+            ),
+        ],
+        responses={
+            201: AppointmentOutputSerializer,
+            **_errors(
+                400, 401, 403, 404, 422,
+                texts={
+                    400: "VALIDATION_ERROR, e.g. patient_id missing for an admin, or a bad Idempotency-Key.",
+                    403: "PERMISSION_DENIED: doctors cannot book.",
+                    404: "NOT_FOUND: no such slot, or no such patient (a patient may name only themselves).",
+                },
+                conflict=_BOOKING_CONFLICTS,
+            ),
+        },
+        examples=[
+            OpenApiExample("A patient books", value={"slot_id": 120, "reason_for_visit": "Chest pain on exertion"},
+                           request_only=True),
+            OpenApiExample("An admin books for a patient", value={"slot_id": 120, "patient_id": 7},
+                           request_only=True),
+            OpenApiExample("Booked", value=_BOOK_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]),
+            OpenApiExample("Slot full", value={"detail": "Slot is fully booked.", "error_code": "SLOT_FULL"},
+                           response_only=True, status_codes=["409"]),
+        ],
+    )
+    def post(self, request):
+        data = AppointmentBookInputSerializer.validated(request.data)
+        patient = _patient_to_book_for(request.user, data.get("patient_id"))
+
+        def book():
+            appointment = services.appointment_book(
+                patient=patient, slot_id=data["slot_id"], reason=data["reason_for_visit"], booked_by=request.user
+            )
+            return status.HTTP_201_CREATED, AppointmentOutputSerializer(appointment).data
+
+        answer = services.idempotency_key_run(
+            user=request.user, key=request.headers.get(IDEMPOTENCY_HEADER), scope="appointment-book",
+            payload=request.data, call=book,
+        )
+        headers = {REPLAYED_HEADER: "true"} if answer.replayed else None
+        return Response(answer.body, status=answer.status, headers=headers)
+
+
+class AppointmentListApi(GenericAPIView):
+    """Admins see every appointment; a patient or a doctor their own. Latest first."""
+
+    permission_classes = [IsAuthenticated]
+    filterset_class = AppointmentFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Appointment.objects.none()
+        return selectors.appointment_list_for_user(user=self.request.user).order_by("-start", "-id")
+
+    @extend_schema(operation_id="appointments_list", tags=["appointments"],
+                   responses={200: AppointmentOutputSerializer(many=True), **_errors(400, 401)})
+    def get(self, request):
+        appointments = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(appointments)
+        return self.get_paginated_response(AppointmentOutputSerializer(page, many=True).data)
+
+
+class PatientAppointmentListApi(AppointmentListApi):
+    """One patient's appointments: the patient themselves or an admin. Latest first."""
+
+    permission_classes = [IsPatientOrAdmin]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Appointment.objects.none()
+        # Raises PatientNotFoundError (404) for a patient who is not the caller.
+        patient = patient_get_for_user(user=self.request.user, patient_id=self.kwargs["patient_id"])
+        return super().get_queryset().filter(patient=patient)
+
+    @extend_schema(operation_id="patients_appointments_list", tags=["patients"],
+                   responses={200: AppointmentOutputSerializer(many=True), **_errors(400, 401, 403, 404)})
+    def get(self, request, patient_id: int):
+        return super().get(request)
+
+
+class AppointmentDetailApi(APIView):
+    """GET: the patient, the doctor, an admin. PATCH: the doctor or an admin records the outcome."""
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method in SAFE_METHODS else [IsDoctorOrAdmin()]
+
+    @extend_schema(operation_id="appointments_retrieve", tags=["appointments"],
+                   responses={200: AppointmentOutputSerializer, **_errors(401, 404)})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+    @extend_schema(
+        operation_id="appointments_partial_update", tags=["appointments"],
+        summary="Record the visit's outcome (completed / no_show, once it has started) and notes.",
+        request=AppointmentOutcomeInputSerializer,
+        responses={
+            200: AppointmentOutputSerializer,
+            **_errors(
+                400, 401, 403, 404, texts={403: "PERMISSION_DENIED: patients cannot record outcomes."},
+                conflict="INVALID_STATE: the status does not allow it, or the visit has not started.",
+            ),
+        },
+    )
+    def patch(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        data = AppointmentOutcomeInputSerializer.validated(request.data)
+        appointment = services.appointment_set_outcome(appointment_id=appointment.pk, by=request.user, **data)
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+
+class AppointmentCancelApi(APIView):
+    """The patient, the doctor or an admin cancels; the place returns to the slot."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="appointments_cancel", tags=["appointments"],
+        request=AppointmentCancelInputSerializer,
+        responses={
+            200: AppointmentOutputSerializer,
+            **_errors(400, 401, 404, conflict="INVALID_STATE: it is already cancelled, completed or a no-show."),
+        },
+    )
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        data = AppointmentCancelInputSerializer.validated(request.data)
+        appointment = services.appointment_cancel(appointment_id=appointment.pk, by=request.user, reason=data["reason"])
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+
+class AppointmentRescheduleApi(APIView):
+    """The patient or an admin moves an appointment to another slot, atomically."""
+
+    permission_classes = [IsPatientOrAdmin]
+
+    @extend_schema(
+        operation_id="appointments_reschedule", tags=["appointments"],
+        request=AppointmentRescheduleInputSerializer,
+        responses={
+            200: AppointmentOutputSerializer,
+            **_errors(
+                400, 401, 403, 404,
+                texts={
+                    403: "PERMISSION_DENIED: doctors cannot reschedule.",
+                    404: "NOT_FOUND: no such appointment (or not yours), or no such slot.",
+                },
+                conflict=_BOOKING_CONFLICTS + " INVALID_STATE: the appointment is not active.",
+            ),
+        },
+    )
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        data = AppointmentRescheduleInputSerializer.validated(request.data)
+        appointment = services.appointment_reschedule(
+            appointment_id=appointment.pk, slot_id=data["slot_id"], by=request.user
+        )
+        return Response(AppointmentOutputSerializer(appointment).data)

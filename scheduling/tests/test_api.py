@@ -1,0 +1,91 @@
+"""Cross-cutting checks of the slot and appointment API: the OpenAPI document
+describes every operation with its errors, and out-of-range ids are plain 404s."""
+
+import pytest
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    ("/api/v1/slots", "get"): {"200", "400"},
+    ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409"},
+    ("/api/v1/slots/{slot_id}", "get"): {"200", "404"},
+    ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409"},
+    ("/api/v1/appointments", "get"): {"200", "400", "401"},
+    ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422"},
+    ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404"},
+    ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409"},
+    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "404", "409"},
+    ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409"},
+}
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_every_operation_documents_its_answers_and_errors(schema):
+    for (path, method), statuses in OPERATIONS.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert set(responses) == statuses, (path, method)
+        for status in statuses - {"200", "201", "204"}:
+            ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/Error", (path, method, status)
+
+
+def test_component_names_are_the_module_level_serializers(schema):
+    names = set(schema["components"]["schemas"])
+    assert {"SlotOutput", "SlotCreateInput", "AppointmentOutput", "AppointmentBookInput", "AppointmentCancelInput",
+            "AppointmentRescheduleInput", "PatchedAppointmentOutcomeInput", "PaginatedSlotOutputList",
+            "PaginatedAppointmentOutputList"} <= names
+    assert set(schema["components"]["schemas"]["SlotOutput"]["properties"]) == {
+        "id", "doctor_id", "clinic_id", "slot_datetime", "duration_minutes", "capacity", "booked_count",
+        "is_booked", "available_spots",
+    }
+
+
+def test_booking_documents_the_idempotency_key_and_examples(schema):
+    operation = schema["paths"]["/api/v1/appointments/book"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert (header["in"], header.get("required", False)) == ("header", False)
+    assert operation["requestBody"]["content"]["application/json"]["examples"]
+    assert operation["responses"]["201"]["content"]["application/json"]["examples"]
+    assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
+
+
+def test_slot_list_documents_its_filters(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/slots"]["get"]["parameters"]}
+    assert {"doctor_id", "clinic_id", "specialty", "date_from", "date_to", "available", "page", "page_size"} <= set(
+        parameters
+    )
+    assert "00:00 UTC" in parameters["date_from"]["description"] and parameters["doctor_id"]["schema"] == {
+        "type": "integer"
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        reverse("api:slot-detail", args=[10**20]),
+        reverse("api:appointment-detail", args=[10**20]),
+        reverse("api:appointment-cancel", args=[10**20]),
+    ],
+)
+def test_an_id_beyond_the_database_range_is_a_404(auth_client, admin_user, path):
+    client = auth_client(admin_user)
+    response = client.post(path) if path.endswith("cancel") else client.get(path)
+    assert response.status_code == 404 and response.json()["error_code"] == "NOT_FOUND"
+
+
+def test_booking_a_slot_id_beyond_the_database_range_is_a_400(auth_client, patient):
+    response = auth_client(patient.user).post(reverse("api:appointment-book"), {"slot_id": 10**20})
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["slot_id"]
+
+
+@pytest.mark.parametrize(("name", "field"), [("api:slot-list", "doctor_id"), ("api:slot-list", "clinic_id"),
+                                             ("api:appointment-list", "patient_id")])
+def test_list_filter_id_beyond_the_database_range_is_a_400(auth_client, admin_user, name, field):
+    response = auth_client(admin_user).get(reverse(name), {field: 10**20})
+    assert response.status_code == 400 and list(response.json()["errors"]) == [field]
