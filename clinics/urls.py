@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clinics import views
 
 app_name = "clinics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("doctors/", views.doctor_list, name="doctor-list"),
+    path("doctors/<int:doctor_id>/", views.doctor_detail, name="doctor-detail"),
+]

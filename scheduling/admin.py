@@ -1,6 +1,8 @@
 """Staff's view of slots and appointments. Every change of a place or a status
 goes through the booking services, exactly as the API and the portal do."""
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -9,13 +11,16 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.db.models import Count, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Patient
+from clinics.models import Clinic
 from healthsvc.exceptions import ApplicationError
 from scheduling import services
-from scheduling.models import Appointment, AppointmentSlot
+from scheduling.models import Appointment, AppointmentSlot, TodayAppointment
+from scheduling.services.booking import local_day_bounds
 
 
 def _local(moment, clinic) -> str:
@@ -195,3 +200,86 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Today's appointments: the staff dashboard --------------------------------
+
+
+def _today_in_each_clinic() -> Q:
+    """Appointments starting today in their own clinic's calendar: one
+    [local midnight, next midnight) range per time zone the clinics use."""
+    now = timezone.now()
+    condition = Q(pk__in=[])
+    for tz_name in Clinic.objects.order_by().values_list("timezone", flat=True).distinct():
+        start, end = local_day_bounds(now, ZoneInfo(tz_name))
+        condition |= Q(clinic__timezone=tz_name, start__gte=start, start__lt=end)
+    return condition
+
+
+@admin.register(TodayAppointment)
+class TodayAppointmentAdmin(AppointmentAdmin):
+    """Today's appointments clinic by clinic, with a per-clinic summary; the
+    actions (completed, no-show, cancel) go through the booking core."""
+
+    change_list_template = "admin/scheduling/todayappointment/change_list.html"
+    list_display = ("local_time", "clinic", "doctor_name", "patient_name", "status", "reason")
+    list_display_links = ("local_time",)
+    list_filter = ("clinic", "status", "doctor__specialty")
+    date_hierarchy = None
+    ordering = ("clinic__name", "start", "id")
+    list_per_page = 200
+    actions = ["mark_completed", "mark_no_show", "cancel_appointments"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(_today_in_each_clinic())
+
+    def get_urls(self):
+        # The booking form belongs to the Appointment admin; only the standard views here.
+        return admin.ModelAdmin.get_urls(self)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Time (clinic)", ordering="start")
+    def local_time(self, obj):
+        local = timezone.localtime(obj.start, obj.clinic.tzinfo)
+        return f"{local:%H:%M} {local.tzname()}"
+
+    @admin.display(description="Reason")
+    def reason(self, obj):
+        text = obj.reason_for_visit
+        return text if len(text) <= 60 else f"{text[:59]}…"
+
+    def changelist_view(self, request, extra_context=None):
+        per_clinic = (
+            self.get_queryset(request).order_by("clinic__name").values("clinic__name", "clinic__timezone")
+            .annotate(
+                total=Count("id"),
+                booked=Count("id", filter=Q(status__in=Appointment.ACTIVE_STATUSES)),
+                completed=Count("id", filter=Q(status=Appointment.Status.COMPLETED)),
+                no_show=Count("id", filter=Q(status=Appointment.Status.NO_SHOW)),
+                cancelled=Count("id", filter=Q(status=Appointment.Status.CANCELLED)),
+            )
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "per_clinic": per_clinic})
+
+    def _set_outcome(self, request, queryset, status: str) -> None:
+        done, refused = 0, []
+        for appointment_id in queryset.values_list("pk", flat=True):
+            try:
+                services.appointment_set_outcome(appointment_id=appointment_id, status=status, by=request.user)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"#{appointment_id}: {exc.message}")
+        label = Appointment.Status(status).label.lower()
+        self.message_user(request, f"{done} appointment(s) marked {label}.")
+        if refused:
+            self.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
+
+    @admin.action(description="Mark selected as completed")
+    def mark_completed(self, request, queryset):
+        self._set_outcome(request, queryset, Appointment.Status.COMPLETED)
+
+    @admin.action(description="Mark selected as no-show")
+    def mark_no_show(self, request, queryset):
+        self._set_outcome(request, queryset, Appointment.Status.NO_SHOW)

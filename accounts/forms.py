@@ -1,0 +1,97 @@
+"""Portal forms for accounts. They check shape only; accounts.services decides."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.core.validators import RegexValidator
+from django.utils.html import format_html_join
+
+from accounts.models import Patient
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()./-]{5,18}[0-9]$",
+    "Enter a phone number of digits, spaces or dashes, optionally starting with +.",
+)
+
+
+def _password_help() -> str:
+    rules = ((text,) for text in password_validators_help_texts())
+    return format_html_join("", '<span class="hint-line">{}</span>', rules)
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    mobile_no = forms.CharField(
+        label="Mobile number", max_length=20, required=False, validators=[phone_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Repeat the password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = _password_help()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Wrong email or password.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class ProfileForm(forms.ModelForm):
+    """Contact details (kept on the user) and medical information (on the patient)."""
+
+    name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    mobile_no = forms.CharField(
+        label="Mobile number", max_length=20, required=False, validators=[phone_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["date_of_birth", "blood_group", "allergies", "emergency_contact"]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+            "allergies": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"emergency_contact": "Emergency contact"}
+        help_texts = {
+            "allergies": "Medicines, foods or materials you react to. Leave empty if none are known.",
+            "emergency_contact": "A name and a phone number, e.g. “Ravi Patel, +91 98765 43210”.",
+        }
+
+    field_order = ["name", "mobile_no", "date_of_birth", "blood_group", "allergies", "emergency_contact"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.instance.user
+        self.fields["name"].initial = user.name
+        self.fields["mobile_no"].initial = user.mobile_no
+        self.fields["blood_group"].choices = [("", "Not known"), *Patient.BloodGroup.choices]
+        self.fields["allergies"].max_length = 2000
+        self.fields["allergies"].widget.attrs["maxlength"] = 2000
+
+    def clean_emergency_contact(self):
+        value = self.cleaned_data["emergency_contact"].strip()
+        if value and sum(char.isdigit() for char in value) < 6:
+            raise forms.ValidationError("Include a phone number for your emergency contact.")
+        return value

@@ -1,0 +1,184 @@
+"""Portal pages for finding a doctor: home, search, a doctor's week."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import PatientFactory
+from clinics.tests.factories import ClinicFactory, DoctorFactory
+from scheduling import services
+from scheduling.tests.factories import SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _local(moment, clinic):
+    return timezone.localtime(moment, clinic.tzinfo)
+
+
+def _tomorrow_at(clinic, hour, minute=0, days=1):
+    day = timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)
+    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tzinfo)
+
+
+# --- home -----------------------------------------------------------------------
+
+
+def test_home_offers_the_search_and_specialties(client, doctor, other_doctor):
+    html = client.get(reverse("clinics:home")).content.decode()
+    assert 'role="search"' in html and 'action="/doctors/"' in html
+    assert "?specialty=Cardiology" in html and "?specialty=Dermatology" in html
+
+
+def test_home_shows_a_patients_next_appointment(client, patient, slot):
+    services.appointment_book(patient=patient, slot_id=slot.pk, reason="Checkup")
+    client.force_login(patient.user)
+    html = client.get(reverse("clinics:home")).content.decode()
+    assert "Your next appointments" in html and f"Dr. {slot.doctor.user.name}" in html
+
+
+# --- search ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_cities():
+    pune = ClinicFactory(name="Heart Care", city="Pune", address="12 FC Road", timezone="Asia/Kolkata")
+    london = ClinicFactory(
+        name="Thames Practice", city="London", address="88 Borough High St", timezone="Europe/London"
+    )
+    return {
+        "mehta": DoctorFactory(clinic=pune, specialty="Cardiology", user__name="Anil Mehta"),
+        "rao": DoctorFactory(clinic=pune, specialty="Dermatology", user__name="Kavya Rao"),
+        "clarke": DoctorFactory(clinic=london, specialty="Cardiology", user__name="Emma Clarke"),
+    }
+
+
+def _names(response):
+    return [doctor.user.name for doctor in response.context["page"].object_list]
+
+
+def test_search_lists_every_active_doctor_by_name(client, two_cities):
+    DoctorFactory(is_active=False, user__name="Zed Gone")
+    response = client.get(reverse("clinics:doctor-list"))
+    assert response.status_code == 200
+    assert _names(response) == ["Anil Mehta", "Emma Clarke", "Kavya Rao"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"specialty": "Cardiology"}, ["Anil Mehta", "Emma Clarke"]),
+        ({"city": "London"}, ["Emma Clarke"]),
+        ({"specialty": "Cardiology", "city": "Pune"}, ["Anil Mehta"]),
+        ({"q": "kavya"}, ["Kavya Rao"]),
+        ({"q": "thames"}, ["Emma Clarke"]),
+    ],
+)
+def test_search_filters(client, two_cities, query, expected):
+    assert _names(client.get(reverse("clinics:doctor-list"), query)) == expected
+
+
+def test_search_by_clinic(client, two_cities):
+    clinic = two_cities["clarke"].clinic
+    assert _names(client.get(reverse("clinics:doctor-list"), {"clinic": clinic.pk})) == ["Emma Clarke"]
+
+
+def test_search_with_an_unknown_choice_shows_an_error_and_ignores_it(client, two_cities):
+    response = client.get(reverse("clinics:doctor-list"), {"clinic": "999999", "specialty": "Cardiology"})
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert _names(response) == ["Anil Mehta", "Emma Clarke"]
+
+
+def test_result_shows_clinic_address_and_next_free_time_in_the_clinic_zone(client, two_cities):
+    doctor = two_cities["mehta"]
+    start = _tomorrow_at(doctor.clinic, 9, 30)
+    SlotFactory(doctor=doctor, start=start)
+    full = SlotFactory(doctor=doctor, start=start - timedelta(hours=1), capacity=1)
+    SlotFactory(doctor=two_cities["clarke"], start=_tomorrow_at(two_cities["clarke"].clinic, 14))
+    services.appointment_book(patient=PatientFactory(), slot_id=full.pk)
+    html = client.get(reverse("clinics:doctor-list"), {"city": "Pune"}).content.decode()
+    assert "12 FC Road" in html and "Heart Care" in html
+    assert f"{start.astimezone(doctor.clinic.tzinfo):%H:%M}" == "09:30" and ", 09:30" in html
+    assert "IST (Asia/Kolkata)" in html
+    assert f"?week={start.date():%Y-%m-%d}" in html
+    london = client.get(reverse("clinics:doctor-list"), {"city": "London"}).content.decode()
+    assert ", 14:00" in london and "(Europe/London)" in london
+
+
+def test_doctor_without_free_time_says_so(client, doctor):
+    assert "No free times at the moment." in client.get(reverse("clinics:doctor-list")).content.decode()
+
+
+def test_search_is_paginated_and_keeps_the_filters(client, clinic):
+    for n in range(12):
+        DoctorFactory(clinic=clinic, specialty="Cardiology", user__name=f"Doctor {n:02d}")
+    first = client.get(reverse("clinics:doctor-list"), {"specialty": "Cardiology"})
+    assert len(first.context["page"].object_list) == 10 and first.context["page"].paginator.count == 12
+    assert "?specialty=Cardiology&amp;page=2" in first.content.decode()
+    second = client.get(reverse("clinics:doctor-list"), {"specialty": "Cardiology", "page": 2})
+    assert _names(second) == ["Doctor 10", "Doctor 11"]
+    assert client.get(reverse("clinics:doctor-list"), {"page": "999"}).status_code == 200
+
+
+def test_search_page_takes_a_flat_number_of_queries(client, clinic, django_assert_max_num_queries):
+    for _ in range(10):
+        SlotFactory(doctor=DoctorFactory(clinic=clinic))
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("clinics:doctor-list")).status_code == 200
+
+
+# --- a doctor's page --------------------------------------------------------------
+
+
+def test_doctor_page_shows_qualifications_and_clinic(client, clinic):
+    doctor = DoctorFactory(clinic=clinic, qualifications="MBBS, MD (Cardiology)", experience_years=12)
+    html = client.get(reverse("clinics:doctor-detail", args=[doctor.pk])).content.decode()
+    assert "MBBS, MD (Cardiology)" in html and "12 years of experience" in html
+    assert clinic.name in html and clinic.address in html
+
+
+def test_unknown_or_inactive_doctor_is_404(client, clinic):
+    gone = DoctorFactory(clinic=clinic, is_active=False)
+    assert client.get(reverse("clinics:doctor-detail", args=[gone.pk])).status_code == 404
+    assert client.get(reverse("clinics:doctor-detail", args=[999999])).status_code == 404
+
+
+def test_week_shows_free_slots_in_the_clinic_zone_and_hides_full_ones(client, doctor, patient):
+    free = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 10, 15))
+    full = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 11, 45))
+    services.appointment_book(patient=patient, slot_id=full.pk)
+    response = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": f"{free.start.date()}"})
+    html = response.content.decode()
+    assert "Asia/Kolkata" in html and "(IST)" in html
+    assert reverse("scheduling:appointment-book", args=[free.pk]) in html and "10:15" in html
+    assert reverse("scheduling:appointment-book", args=[full.pk]) not in html
+    days = response.context["days"]
+    assert len(days) == 7 and days[0]["date"].weekday() == 0
+
+
+def test_week_shows_places_left_on_group_slots(client, doctor):
+    group = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 16), capacity=4)
+    url = reverse("clinics:doctor-detail", args=[doctor.pk])
+    html = client.get(url, {"week": f"{group.start.date()}"}).content.decode()
+    assert "4 places" in html
+
+
+def test_week_navigation_never_goes_into_the_past(client, doctor):
+    today = timezone.localdate(timezone=doctor.clinic.tzinfo)
+    this_monday = today - timedelta(days=today.weekday())
+    response = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": "2001-01-01"})
+    assert response.context["week_start"] == this_monday and response.context["prev_week"] is None
+    later = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": f"{today + timedelta(days=14)}"})
+    assert later.context["prev_week"] == later.context["week_start"] - timedelta(days=7)
+    assert f"?week={later.context['next_week']:%Y-%m-%d}" in later.content.decode()
+    assert client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": "garbage"}).status_code == 200
+
+
+def test_empty_week_points_to_the_next_free_time(client, doctor):
+    later = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 9, days=30))
+    html = client.get(reverse("clinics:doctor-detail", args=[doctor.pk])).content.decode()
+    assert "No free times this week. The next one is" in html
+    assert f"?week={later.start.astimezone(doctor.clinic.tzinfo).date():%Y-%m-%d}" in html
