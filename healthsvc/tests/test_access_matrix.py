@@ -1,0 +1,140 @@
+"""Who may do what: every endpoint of the contract (Schedules aside) against
+every persona, in one table. Each "may not" is a row that fails if its check
+is removed.
+
+Personas: anonymous, the patient who owns the appointment, another patient,
+the doctor of that appointment, another doctor, an unverified doctor, an admin.
+"HIDDEN" means 200 but the owner's appointment is not in the list.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import AdminUserFactory, PatientFactory
+from clinics.tests.factories import ClinicFactory, DoctorFactory
+from scheduling import services
+from scheduling.tests.factories import SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anon", "owner", "other_patient", "doctor", "other_doctor", "unverified", "admin"]
+HIDDEN = "HIDDEN"
+
+
+class World:
+    def __init__(self):
+        self.clinic = ClinicFactory(latitude="18.52", longitude="73.85")
+        self.spare_clinic = ClinicFactory()
+        self.doctor = DoctorFactory(clinic=self.clinic)
+        self.other_doctor = DoctorFactory(clinic=self.clinic)
+        self.unverified = DoctorFactory(clinic=self.clinic, user__is_verified=False)
+        self.patient = PatientFactory()
+        self.other_patient = PatientFactory()
+        self.admin = AdminUserFactory()
+        self.slot = SlotFactory(doctor=self.doctor, capacity=3)
+        self.free_slot = SlotFactory(doctor=self.doctor, capacity=3)
+        self.appointment = services.appointment_book(patient=self.patient, slot_id=self.slot.pk)
+        self.later = (timezone.now() + timedelta(days=40)).replace(microsecond=0).isoformat()
+
+    def user(self, persona):
+        return {
+            "anon": None, "owner": self.patient.user, "other_patient": self.other_patient.user,
+            "doctor": self.doctor.user, "other_doctor": self.other_doctor.user,
+            "unverified": self.unverified.user, "admin": self.admin,
+        }[persona]
+
+
+def row(method, path, body, *expected, id):
+    assert len(expected) == len(PERSONAS)
+    return pytest.param(method, path, body, dict(zip(PERSONAS, expected)), id=id)
+
+
+# method, path (formatted with the World), body (callable on the World or None), then expected
+# statuses for: anon, owner, other_patient, doctor, other_doctor, unverified, admin
+MATRIX = [
+    row("get", "/api/v1/auth/profile", None, 401, 200, 200, 200, 200, 200, 200, id="profile"),
+    row("post", "/api/v1/auth/logout", lambda w: {"refresh": "x"}, 401, 401, 401, 401, 401, 401, 401,
+        id="logout-garbage-token"),
+    row("get", "/api/v1/patients", None, 401, 403, 403, 403, 403, 403, 200, id="patients-list"),
+    row("get", "/api/v1/patients/me", None, 401, 200, 200, 403, 403, 403, 403, id="patients-me"),
+    row("get", "/api/v1/patients/{w.patient.pk}", None, 401, 200, 404, 200, 404, 404, 200, id="patient-get"),
+    row("patch", "/api/v1/patients/{w.patient.pk}", lambda w: {"allergies": "Latex"},
+        401, 200, 404, 403, 404, 404, 200, id="patient-patch"),
+    row("put", "/api/v1/patients/{w.patient.pk}",
+        lambda w: {"name": "N", "mobile_no": "", "date_of_birth": None, "blood_group": None, "allergies": "",
+                   "emergency_contact": ""},
+        401, 200, 404, 403, 404, 404, 200, id="patient-put"),
+    row("get", "/api/v1/patients/{w.patient.pk}/appointments", None, 401, 200, 404, 403, 403, 403, 200,
+        id="patient-appointments"),
+    row("get", "/api/v1/clinics", None, 200, 200, 200, 200, 200, 200, 200, id="clinics-list"),
+    row("get", "/api/v1/clinics?near=18.5,73.8&radius_km=50", None, 200, 200, 200, 200, 200, 200, 200,
+        id="clinics-near"),
+    row("post", "/api/v1/clinics", lambda w: {"name": "New", "address": "1 Road", "city": "Pune", "timezone": "UTC"},
+        401, 403, 403, 403, 403, 403, 201, id="clinic-create"),
+    row("get", "/api/v1/clinics/{w.clinic.pk}", None, 200, 200, 200, 200, 200, 200, 200, id="clinic-get"),
+    row("patch", "/api/v1/clinics/{w.clinic.pk}", lambda w: {"phone": "+1"}, 401, 403, 403, 403, 403, 403, 200,
+        id="clinic-patch"),
+    row("put", "/api/v1/clinics/{w.spare_clinic.pk}",
+        lambda w: {"name": "S", "address": "2 Road", "city": "Pune", "timezone": "UTC"},
+        401, 403, 403, 403, 403, 403, 200, id="clinic-put"),
+    row("delete", "/api/v1/clinics/{w.spare_clinic.pk}", None, 401, 403, 403, 403, 403, 403, 204,
+        id="clinic-delete"),
+    row("get", "/api/v1/clinics/{w.clinic.pk}/doctors", None, 200, 200, 200, 200, 200, 200, 200,
+        id="clinic-doctors"),
+    row("get", "/api/v1/doctors", None, 200, 200, 200, 200, 200, 200, 200, id="doctors-list"),
+    row("post", "/api/v1/doctors",
+        lambda w: {"name": "Dr New", "email": "drnew@example.com", "password": "plum-orchard-sunset-42",
+                   "specialty": "ENT", "license_number": "NEW-1", "clinic_id": w.clinic.pk},
+        401, 403, 403, 403, 403, 403, 201, id="doctor-create"),
+    row("get", "/api/v1/doctors/{w.doctor.pk}", None, 200, 200, 200, 200, 200, 200, 200, id="doctor-get"),
+    row("patch", "/api/v1/doctors/{w.doctor.pk}", lambda w: {"qualifications": "MD"},
+        401, 403, 403, 200, 403, 403, 200, id="doctor-patch-own-fields"),
+    row("patch", "/api/v1/doctors/{w.doctor.pk}", lambda w: {"max_patients_per_day": 3},
+        401, 403, 403, 403, 403, 403, 200, id="doctor-patch-admin-fields"),
+    row("get", "/api/v1/slots", None, 200, 200, 200, 200, 200, 200, 200, id="slots-list"),
+    row("get", "/api/v1/slots/{w.slot.pk}", None, 200, 200, 200, 200, 200, 200, 200, id="slot-get"),
+    row("post", "/api/v1/slots", lambda w: {"doctor_id": w.doctor.pk, "slot_datetime": w.later},
+        401, 403, 403, 201, 403, 403, 201, id="slot-create"),
+    row("post", "/api/v1/slots", lambda w: {"doctor_id": w.unverified.pk, "slot_datetime": w.later},
+        401, 403, 403, 403, 403, 403, 403, id="slot-create-unverified-doctor"),
+    row("delete", "/api/v1/slots/{w.free_slot.pk}", None, 401, 403, 403, 204, 403, 403, 204, id="slot-delete"),
+    row("delete", "/api/v1/slots/{w.slot.pk}", None, 401, 403, 403, 409, 403, 403, 409, id="slot-delete-booked"),
+    row("get", "/api/v1/appointments", None, 401, 200, HIDDEN, 200, HIDDEN, HIDDEN, 200, id="appointments-list"),
+    row("post", "/api/v1/appointments/book",
+        lambda w: {"slot_id": w.free_slot.pk, "patient_id": w.patient.pk, "reason_for_visit": "Checkup"},
+        401, 201, 404, 403, 403, 403, 201, id="book-for-owner"),
+    row("get", "/api/v1/appointments/{w.appointment.pk}", None, 401, 200, 404, 200, 404, 404, 200,
+        id="appointment-get"),
+    row("patch", "/api/v1/appointments/{w.appointment.pk}", lambda w: {"notes": "Seen"},
+        401, 403, 403, 200, 404, 404, 200, id="appointment-patch"),
+    row("post", "/api/v1/appointments/{w.appointment.pk}/cancel", lambda w: {"reason": "x"},
+        401, 200, 404, 200, 404, 404, 200, id="appointment-cancel"),
+    row("post", "/api/v1/appointments/{w.appointment.pk}/reschedule", lambda w: {"slot_id": w.free_slot.pk},
+        401, 200, 404, 403, 403, 403, 200, id="appointment-reschedule"),
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("method, path, body, expected", MATRIX)
+def test_access_matrix(api_client, auth_client, persona, method, path, body, expected):
+    w = World()
+    user = w.user(persona)
+    client = auth_client(user) if user else api_client
+    url = path.format(w=w)
+    response = getattr(client, method)(url, body(w) if body else None, format="json")
+    want = expected[persona]
+    if want == HIDDEN:
+        assert response.status_code == 200, response.content
+        assert w.appointment.pk not in {r["id"] for r in response.json()["results"]}
+        return
+    assert response.status_code == want, (persona, response.content)
+    if want >= 400:
+        assert {"detail", "error_code"} <= set(response.json())
+    if want in (401, 403, 404):
+        # A refusal changes nothing the owner holds.
+        w.appointment.refresh_from_db()
+        w.patient.refresh_from_db()
+        assert w.appointment.status == "confirmed" and w.appointment.slot_id == w.slot.pk
+        assert w.appointment.notes == "" and w.patient.allergies == ""
