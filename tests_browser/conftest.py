@@ -1,10 +1,12 @@
 """Real-browser tests: Playwright for Python driving Debian's Chromium
 (/usr/bin/chromium) against pytest-django's live server.
 
-They skip, with the reason, only when Chromium or Playwright is missing.
+They skip, with the reason, only when Chromium or Playwright is missing, and
+not even then under CI (REQUIRE_BROWSER=1): there a missing browser fails.
 Screenshots of the main pages go to artifacts/screenshots/ (git-ignored).
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,8 @@ def pytest_collection_modifyitems(config, items):
     reason = _missing()
     if reason is None:
         return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but {reason}")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=f"browser test skipped: {reason}"))
