@@ -19,7 +19,7 @@ from accounts.models import Patient
 from clinics.models import Clinic
 from healthsvc.exceptions import ApplicationError
 from scheduling import services
-from scheduling.models import Appointment, AppointmentSlot, TodayAppointment
+from scheduling.models import Appointment, AppointmentSlot, IdempotencyKey, TodayAppointment
 from scheduling.services.booking import local_day_bounds
 
 
@@ -283,3 +283,20 @@ class TodayAppointmentAdmin(AppointmentAdmin):
     @admin.action(description="Mark selected as no-show")
     def mark_no_show(self, request, queryset):
         self._set_outcome(request, queryset, Appointment.Status.NO_SHOW)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Read-only: stored answers to retried API bookings, for support questions."""
+
+    list_display = ("key", "user", "response_status", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("key", "user__email")
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "key", "request_hash", "response_status", "response_body", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,14 +6,15 @@ from django.urls import reverse
 from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import DoctorFactory
 from scheduling import services
-from scheduling.models import Appointment, AppointmentSlot
+from scheduling.models import Appointment, AppointmentSlot, IdempotencyKey
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELISTS = [
     "accounts_user", "accounts_patient", "clinics_clinic", "clinics_doctor",
-    "scheduling_appointmentslot", "scheduling_appointment",
+    "scheduling_appointmentslot", "scheduling_appointment", "scheduling_todayappointment",
+    "scheduling_idempotencykey",
 ]
 
 
@@ -24,9 +25,11 @@ def staff_client(client, admin_user):
 
 
 def _make_rows(n: int) -> None:
-    for _ in range(n):
+    for i in range(n):
         slot = SlotFactory(capacity=2, doctor=DoctorFactory())
-        services.appointment_book(patient=PatientFactory(), slot_id=slot.pk)
+        appointment = services.appointment_book(patient=PatientFactory(), slot_id=slot.pk)
+        IdempotencyKey.objects.create(user=appointment.patient.user, key=f"k{i}-{slot.pk}", request_hash="0" * 64,
+                                      response_status=201, response_body={"id": appointment.pk})
 
 
 @pytest.mark.parametrize("model", CHANGELISTS)
