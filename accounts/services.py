@@ -12,11 +12,27 @@ from accounts.models import Patient, User
 SELF_REGISTER_ROLES = {User.Role.PATIENT, User.Role.DOCTOR}
 
 
-def _check_password(password: str, user: User) -> None:
+def user_check_password(*, password: str, user: User) -> None:
+    """Django's password validators for this (unsaved) user. Raises WeakPasswordError."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"password": exc.messages}}) from exc
+
+
+def user_save_new(*, user: User, password: str) -> User:
+    """Save a new user with this password. Raises EmailTakenError, also when a
+    concurrent request took the email between the check and the insert."""
+    if User.objects.filter(email__iexact=user.email).exists():
+        raise EmailTakenError()
+    user.set_password(password)
+    try:
+        # The unique index is the referee when two creates race.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise EmailTakenError() from exc
+    return user
 
 
 @transaction.atomic
@@ -28,16 +44,8 @@ def user_register(*, name: str, email: str, password: str, role: str = User.Role
         raise RoleNotAllowedError()
     email = User.objects.normalize_email(email).lower()
     user = User(email=email, name=name, role=role, mobile_no=mobile_no or "", is_verified=role == User.Role.PATIENT)
-    _check_password(password, user)
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTakenError()
-    user.set_password(password)
-    try:
-        # The unique index is the referee when two registrations race.
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise EmailTakenError() from exc
+    user_check_password(password=password, user=user)
+    user_save_new(user=user, password=password)
     if role == User.Role.PATIENT:
         Patient.objects.create(user=user)
     return user

@@ -7,12 +7,11 @@ a cycle.
 
 from decimal import Decimal
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.exceptions import EmailTakenError, WeakPasswordError
 from accounts.models import User
+from accounts.services import user_check_password, user_save_new
 from clinics.exceptions import (
     ClinicNotFoundError,
     ClinicsValidationError,
@@ -116,13 +115,6 @@ def clinic_deactivate(*, clinic: Clinic) -> Clinic:
 # --- Doctors -----------------------------------------------------------------
 
 
-def _check_password(password: str, user: User) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"password": exc.messages}}) from exc
-
-
 def _save_doctor(doctor: Doctor, **save_kwargs) -> None:
     """Save, turning the unique license index's refusal (the referee when two
     writes race past the check) into LicenseNumberTakenError."""
@@ -152,23 +144,14 @@ def doctor_create(
     email = User.objects.normalize_email(email).strip().lower()
     user = User(email=email, name=name.strip(), role=User.Role.DOCTOR, is_verified=True)
     _full_clean(user, exclude=["password"])
-    _check_password(password, user)
+    user_check_password(password=password, user=user)
     doctor = Doctor(
         clinic=clinic, specialty=specialty.strip(), license_number=license_number.strip(),
         qualifications=qualifications, experience_years=experience_years, max_patients_per_day=max_patients_per_day,
     )
     _full_clean(doctor, exclude=["user"])
     _check_license_free(doctor.license_number)
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTakenError()
-    user.set_password(password)
-    try:
-        # The unique email index is the referee when two creates race.
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise EmailTakenError() from exc
-    doctor.user = user
+    doctor.user = user_save_new(user=user, password=password)
     _save_doctor(doctor)
     return doctor
 

@@ -12,6 +12,7 @@ from accounts.models import Patient, User
 from accounts.tests.factories import TEST_PASSWORD, PatientFactory, UserFactory
 from scheduling import services
 from scheduling.tests.factories import SlotFactory
+from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,7 @@ PATIENT_FIELDS = {"id", "user_id", "name", "email", "mobile_no", "date_of_birth"
 STRONG = "plum-orchard-sunset-42"
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error_code"] == code and body["detail"]
-    return body
+_error = assert_error
 
 
 # --- register -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from accounts.tests.factories import UserFactory
 from clinics.models import Clinic, Doctor
 from clinics.selectors import EARTH_RADIUS_KM
 from clinics.tests.factories import ClinicFactory, DoctorFactory
+from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +43,7 @@ def doctor_url(pk):
     return reverse("api:doctor-detail", args=[pk])
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error_code"] == code and body["detail"], body
-    return body
+_error = assert_error
 
 
 def haversine_km(a, b):

@@ -11,6 +11,7 @@ from accounts.tests.factories import PatientFactory
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.tests.factories import SlotFactory
+from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,7 @@ def url(name, appointment_id):
     return reverse(f"api:appointment-{name}", args=[appointment_id])
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error_code"] == code and body["detail"]
-    return body
+_error = assert_error
 
 
 def _z(moment):

@@ -11,6 +11,7 @@ from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import AppointmentSlot
 from scheduling.tests.factories import SlotFactory
+from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,7 @@ def detail_url(slot_id):
     return reverse("api:slot-detail", args=[slot_id])
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error_code"] == code and body["detail"]
-    return body
+_error = assert_error
 
 
 def _ids(response):
