@@ -4,11 +4,11 @@ from django.core.management import call_command
 
 from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
-from scheduling.models import AppointmentSlot
+from scheduling.models import Appointment, AppointmentSlot
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, Patient, Clinic, Doctor, AppointmentSlot]
+MODELS = [User, Patient, Clinic, Doctor, AppointmentSlot, Appointment]
 
 
 def _counts():
@@ -30,3 +30,5 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
     patient = authenticate(email="patient@healthsvc.local", password="patient-demo-2026")
     assert admin is not None and admin.role == "admin" and admin.is_staff
     assert patient is not None and hasattr(patient, "patient")
+    booked = Appointment.objects.get(patient=patient.patient)
+    assert booked.status == "confirmed" and booked.slot.booked_count == 1

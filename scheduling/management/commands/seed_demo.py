@@ -10,6 +10,8 @@ from django.utils import timezone
 from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
 from scheduling.models import AppointmentSlot
+from scheduling.selectors import slot_list_bookable
+from scheduling.services import appointment_book
 
 ADMIN = ("admin@healthsvc.local", "Clinic Admin", "admin-demo-2026")
 PATIENT = ("patient@healthsvc.local", "Priya Patel", "patient-demo-2026")
@@ -70,6 +72,14 @@ class Command(BaseCommand):
                           "qualifications": "MBBS, MD", "experience_years": 8, "max_patients_per_day": 12},
             )
             created_slots += self._slots(doctor)
+
+        patient = Patient.objects.get(user=patient_user)
+        if not patient.appointments.exists():
+            # One booking, through the booking core, so "My appointments" and
+            # the doctor's day have something to show.
+            slot = slot_list_bookable(doctor_id=Doctor.objects.get(license_number=DOCTORS[0][3]).pk).first()
+            if slot is not None:
+                appointment_book(patient=patient, slot_id=slot.pk, reason="Follow-up of blood pressure")
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created_slots} new slots)."))
         self.stdout.write(f"  Admin    {ADMIN[0]} / {ADMIN[2]}   -> http://127.0.0.1:8000/admin/")
