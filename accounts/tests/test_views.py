@@ -132,8 +132,22 @@ def test_logout_is_a_post(client, patient):
     assert "You are logged out." in client.get(response.url).content.decode()
 
 
-def test_session_ends_after_15_idle_minutes(settings):
-    assert settings.SESSION_COOKIE_AGE == 15 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+def test_session_ends_after_15_idle_minutes(client, patient):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(patient.user)
+    # Each request pushes the expiry 15 minutes ahead (activity keeps you in)...
+    before = timezone.now()
+    assert client.get(reverse("scheduling:appointment-list")).status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert timedelta(minutes=14) < session.expire_date - before <= timedelta(minutes=15, seconds=5)
+    # ...and once 15 idle minutes have passed, the next request is logged out.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("scheduling:appointment-list"))
+    assert response.status_code == 302 and reverse("accounts:login") in response.url
 
 
 def test_header_shows_the_right_links_per_role(client, patient, doctor):
