@@ -1,7 +1,9 @@
 from django.contrib.auth.password_validation import password_validators_help_texts
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Patient, User, validate_birth_date
+from healthsvc.api.serializers import InputSerializer
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
@@ -22,7 +24,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
         return doctor.pk if doctor else None
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
@@ -33,7 +35,7 @@ class RegisterInputSerializer(serializers.Serializer):
     mobile_no = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
-class LoginInputSerializer(serializers.Serializer):
+class LoginInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
@@ -51,7 +53,7 @@ class LoginOutputSerializer(RegisterOutputSerializer):
     token_type = serializers.CharField(default="Bearer")
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=2000)
 
 
@@ -67,10 +69,21 @@ class PatientOutputSerializer(serializers.ModelSerializer):
                   "emergency_contact"]
 
 
-class PatientUpdateInputSerializer(serializers.Serializer):
+@extend_schema_field({
+    "type": "string", "format": "date", "pattern": "^(19|20)[0-9]{2}-",
+    "description": "From 1900-01-01 up to today.",
+})
+class BirthDateField(serializers.DateField):
+    """A date of birth: from 1900 up to today (validate_birth_date)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validators=[validate_birth_date], **kwargs)
+
+
+class PatientUpdateInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=150)
     mobile_no = serializers.CharField(max_length=20, allow_blank=True)
-    date_of_birth = serializers.DateField(allow_null=True, validators=[validate_birth_date])
+    date_of_birth = BirthDateField(allow_null=True)
     blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True)
     allergies = serializers.CharField(max_length=2000, allow_blank=True)
     emergency_contact = serializers.CharField(max_length=200, allow_blank=True)

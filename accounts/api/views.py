@@ -26,6 +26,7 @@ from accounts.selectors import patient_get_for_user, patient_list_for_user
 from healthsvc.api.permissions import IsAdmin, IsPatient
 from healthsvc.api.serializers import error_responses
 from healthsvc.api.throttling import LoginRateThrottle, RegisterRateThrottle
+from healthsvc.api.views import MethodCheckedMixin
 
 
 def _tokens(user: User) -> dict:
@@ -37,7 +38,7 @@ def _user_with_profiles(user: User) -> User:
     return User.objects.select_related("patient", "doctor").get(pk=user.pk)
 
 
-class RegisterApi(APIView):
+class RegisterApi(MethodCheckedMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [RegisterRateThrottle, AnonRateThrottle]
@@ -58,7 +59,7 @@ class RegisterApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(MethodCheckedMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [LoginRateThrottle, AnonRateThrottle]
@@ -76,7 +77,7 @@ class LoginApi(APIView):
         return Response(body)
 
 
-class RefreshApi(APIView):
+class RefreshApi(MethodCheckedMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
@@ -94,7 +95,7 @@ class RefreshApi(APIView):
         return Response(serializer.validated_data)
 
 
-class LogoutApi(APIView):
+class LogoutApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -115,7 +116,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProfileApi(APIView):
+class ProfileApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["auth"], operation_id="auth_profile", responses={200: UserOutputSerializer, **error_responses(401)})
@@ -123,7 +124,7 @@ class ProfileApi(APIView):
         return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
 
 
-class PatientListApi(generics.ListAPIView):
+class PatientListApi(MethodCheckedMixin, generics.ListAPIView):
     permission_classes = [IsAdmin]
     serializer_class = PatientOutputSerializer
 
@@ -132,21 +133,23 @@ class PatientListApi(generics.ListAPIView):
             return Patient.objects.none()
         return patient_list_for_user(user=self.request.user)
 
-    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="patients_list", tags=["patients"],
+                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
-class PatientMeApi(APIView):
+class PatientMeApi(MethodCheckedMixin, APIView):
     permission_classes = [IsPatient]
 
-    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer, **error_responses(401, 403)})
+    @extend_schema(operation_id="patients_me", tags=["patients"],
+                   responses={200: PatientOutputSerializer, **error_responses(401, 403)})
     def get(self, request):
         patient = patient_get_for_user(user=request.user, patient_id=request.user.patient.pk)
         return Response(PatientOutputSerializer(patient).data)
 
 
-class PatientDetailApi(APIView):
+class PatientDetailApi(MethodCheckedMixin, APIView):
     """The patient themselves and admins read and edit; a doctor the patient
     has an appointment with may read. Anyone else gets 404."""
 
@@ -158,7 +161,8 @@ class PatientDetailApi(APIView):
             raise PermissionDenied("Only the patient or an admin may change this profile.")
         return patient
 
-    @extend_schema(tags=["patients"], responses={200: PatientOutputSerializer, **error_responses(401, 404)})
+    @extend_schema(operation_id="patients_retrieve", tags=["patients"],
+                   responses={200: PatientOutputSerializer, **error_responses(401, 404)})
     def get(self, request, patient_id: int):
         return Response(PatientOutputSerializer(self._get(request, patient_id, write=False)).data)
 
@@ -169,12 +173,12 @@ class PatientDetailApi(APIView):
         services.patient_update(patient=patient, **data.validated_data)
         return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
 
-    @extend_schema(tags=["patients"], request=PatientUpdateInputSerializer,
+    @extend_schema(operation_id="patients_update", tags=["patients"], request=PatientUpdateInputSerializer,
                    responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
     def put(self, request, patient_id: int):
         return self._update(request, patient_id, partial=False)
 
-    @extend_schema(tags=["patients"], request=PatientUpdateInputSerializer,
+    @extend_schema(operation_id="patients_partial_update", tags=["patients"], request=PatientUpdateInputSerializer,
                    responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
     def patch(self, request, patient_id: int):
         return self._update(request, patient_id, partial=True)

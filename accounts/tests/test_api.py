@@ -299,3 +299,31 @@ def test_others_cannot_list_a_patients_appointments(auth_client, patient, other_
     _error(auth_client(other_patient.user).get(url), 404, "NOT_FOUND")
     _error(auth_client(doctor.user).get(url), 403, "PERMISSION_DENIED")
     _error(api_client.get(url), 401, "NOT_AUTHENTICATED")
+
+
+# --- found by the schema-driven fuzzer (scripts/api_fuzz.sh) -------------------------------
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", 0), ("emergency_contact", 0), ("allergies", False),
+                                               ("date_of_birth", 20000101)])
+def test_patient_update_refuses_a_value_of_another_json_type(auth_client, patient, field, value):
+    # DRF turned 0 into "0" and saved it; the contract and the OpenAPI document say string.
+    before = (patient.user.name, patient.emergency_contact, patient.allergies, patient.date_of_birth)
+    response = auth_client(patient.user).patch(reverse("api:patient-detail", args=[patient.pk]), {field: value})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {field}
+    patient.refresh_from_db()
+    patient.user.refresh_from_db()
+    assert (patient.user.name, patient.emergency_contact, patient.allergies, patient.date_of_birth) == before
+
+
+def test_register_refuses_a_number_for_the_name(api_client):
+    response = api_client.post(reverse("api:auth-register"),
+                               {"name": 42, "email": "n@example.com", "password": "plum-orchard-sunset-42"})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"name"}
+    assert not User.objects.filter(email="n@example.com").exists()
+
+
+def test_a_name_over_150_characters_is_refused_even_if_trimming_would_shorten_it(auth_client, patient):
+    response = auth_client(patient.user).patch(reverse("api:patient-detail", args=[patient.pk]),
+                                               {"name": "Pat" + " " * 150})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"name"}

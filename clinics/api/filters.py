@@ -4,20 +4,29 @@ The FilterSets parse and validate (a bad value is a 400 VALIDATION_ERROR via
 DjangoFilterBackend); the selectors own the queries they apply.
 """
 
-import math
+import re
 
 from django import forms
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from clinics.models import Clinic, Doctor
 from clinics.selectors import clinic_annotate_distance, clinic_filter, doctor_filter
+from healthsvc.api.filters import IntegerQueryField, NumberQueryField
+from healthsvc.api.fields import MAX_ID
 
 # Half the Earth's circumference: no two points are farther apart, so a larger
 # radius can only be a mistake.
 MAX_RADIUS_KM = 20_016
-MAX_ID = 2**63 - 1
+
+# `near` is "lat,lng" in decimal degrees, each within its range, spaces allowed
+# around either. The OpenAPI document publishes NEAR_PATTERN and LatLngField
+# applies the same expressions, so the two cannot disagree.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_LATITUDE = r"[+-]?(?:90(?:\.0*)?|[1-8]?[0-9](?:\.[0-9]*)?|\.[0-9]+)"
+_LONGITUDE = r"[+-]?(?:180(?:\.0*)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]*)?|\.[0-9]+)"
+_SHAPE = re.compile(rf" *({_NUMBER}) *, *({_NUMBER}) *")
+NEAR_PATTERN = rf"^ *{_LATITUDE} *, *{_LONGITUDE} *$"
 
 
 class LatLngField(forms.Field):
@@ -27,38 +36,43 @@ class LatLngField(forms.Field):
         "invalid": "Give near as 'lat,lng' in decimal degrees, e.g. 18.5204,73.8567.",
         "latitude": "Latitude must be between -90 and 90.",
         "longitude": "Longitude must be between -180 and 180.",
+        "empty": "Give a value, or leave the parameter out.",
     }
 
     def to_python(self, value):
-        if value in self.empty_values:
+        if value is None:
             return None
-        parts = str(value).split(",")
-        try:
-            lat, lng = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
-        except ValueError:
-            lat = lng = math.nan
-        if not (math.isfinite(lat) and math.isfinite(lng)):
+        if value == "":
+            raise forms.ValidationError(self.error_messages["empty"], code="empty")
+        shape = _SHAPE.fullmatch(str(value))
+        if shape is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        if not -90 <= lat <= 90:
+        lat, lng = shape.groups()
+        if not re.fullmatch(_LATITUDE, lat):
             raise forms.ValidationError(self.error_messages["latitude"], code="latitude")
-        if not -180 <= lng <= 180:
+        if not re.fullmatch(_LONGITUDE, lng):
             raise forms.ValidationError(self.error_messages["longitude"], code="longitude")
-        return lat, lng
+        return float(lat), float(lng)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "pattern": NEAR_PATTERN})
 class NearFilter(filters.Filter):
     field_class = LatLngField
 
 
-@extend_schema_field(OpenApiTypes.DOUBLE)
-class FloatFilter(filters.Filter):
-    field_class = forms.FloatField
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": MAX_RADIUS_KM})
+class RadiusFilter(filters.Filter):
+    field_class = NumberQueryField
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(filters.Filter):
-    field_class = forms.IntegerField
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.Filter):
+    field_class = IntegerQueryField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class ClinicListFilterForm(forms.Form):
@@ -73,7 +87,7 @@ class ClinicListFilterSet(filters.FilterSet):
     city = filters.CharFilter(label="City (exact, any case)")
     search = filters.CharFilter(label="Text in the name, city or address")
     near = NearFilter(label="lat,lng: only clinics with coordinates, nearest first, with distance_km")
-    radius_km = FloatFilter(
+    radius_km = RadiusFilter(
         min_value=0, max_value=MAX_RADIUS_KM,
         label=f"With near: only clinics within this many km (0..{MAX_RADIUS_KM})",
     )
@@ -94,7 +108,7 @@ class ClinicListFilterSet(filters.FilterSet):
 
 class DoctorListFilterSet(filters.FilterSet):
     specialty = filters.CharFilter(label="Specialty (exact, any case)")
-    clinic_id = IntegerFilter(min_value=1, max_value=MAX_ID, label="Clinic id")
+    clinic_id = IdFilter(label="Clinic id")
     city = filters.CharFilter(label="The clinic's city (exact, any case)")
     search = filters.CharFilter(label="Text in the doctor's name, specialty or clinic name")
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from clinics.models import Clinic
-from clinics.api.filters import MAX_RADIUS_KM, ClinicListFilterSet, DoctorListFilterSet
+from clinics.api.filters import MAX_RADIUS_KM, NEAR_PATTERN, ClinicListFilterSet, DoctorListFilterSet
 from clinics.api.serializers import (
     ClinicInputSerializer,
     ClinicNearOutputSerializer,
@@ -34,6 +34,7 @@ from clinics.services import (
 )
 from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
 from healthsvc.api.serializers import ErrorSerializer, error_responses
+from healthsvc.api.views import MethodCheckedMixin
 
 
 # Reads need no credentials; an admin's token also shows inactive rows.
@@ -47,7 +48,7 @@ def _conflict(description: str) -> dict:
 # --- Clinics -----------------------------------------------------------------
 
 
-class ClinicListCreateApi(GenericAPIView):
+class ClinicListCreateApi(MethodCheckedMixin, GenericAPIView):
     permission_classes = [ReadOnlyOrAdmin]
     filter_backends = [DjangoFilterBackend]
     filterset_class = ClinicListFilterSet
@@ -55,18 +56,22 @@ class ClinicListCreateApi(GenericAPIView):
     def get_queryset(self):
         return clinic_list(user=self.request.user)
 
+    def get_serializer_class(self):
+        # What OPTIONS (DRF's metadata) describes: the body POST takes.
+        return ClinicInputSerializer if self.request.method == "POST" else ClinicOutputSerializer
+
     @extend_schema(
         operation_id="clinics_list", tags=["clinics"],
         summary="Clinics (anyone); with near=lat,lng nearest first, each with distance_km", auth=ANYONE,
         parameters=[
             OpenApiParameter(
-                "near", OpenApiTypes.STR, description=(
+                "near", OpenApiTypes.STR, pattern=NEAR_PATTERN, description=(
                     "`lat,lng` in decimal degrees (e.g. `18.5204,73.8567`): only clinics with coordinates, "
                     "nearest first, each with `distance_km`. Latitude -90..90, longitude -180..180, else 400."
                 ),
             ),
             OpenApiParameter(
-                "radius_km", OpenApiTypes.DOUBLE,
+                "radius_km", {"type": "number", "minimum": 0, "maximum": MAX_RADIUS_KM},
                 description=f"With `near` only: clinics within this many km, 0..{MAX_RADIUS_KM}, else 400.",
             ),
         ],
@@ -88,8 +93,15 @@ class ClinicListCreateApi(GenericAPIView):
         return Response(ClinicOutputSerializer(clinic).data, status=status.HTTP_201_CREATED)
 
 
-class ClinicDetailApi(GenericAPIView):
+class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
     permission_classes = [ReadOnlyOrAdmin]
+
+    # OPTIONS (DRF's metadata) looks the clinic up and describes the body PUT takes.
+    def get_queryset(self):
+        return clinic_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return ClinicInputSerializer if self.request.method in {"PUT", "PATCH"} else ClinicOutputSerializer
 
     @extend_schema(
         operation_id="clinics_retrieve", tags=["clinics"], auth=ANYONE, summary="One clinic (anyone)",
@@ -128,9 +140,10 @@ class ClinicDetailApi(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ClinicDoctorListApi(GenericAPIView):
+class ClinicDoctorListApi(MethodCheckedMixin, GenericAPIView):
     permission_classes = [ReadOnlyOrAdmin]
     queryset = Clinic.objects.none()  # only tells the schema that {id} is a clinic's
+    serializer_class = DoctorOutputSerializer
 
     @extend_schema(
         operation_id="clinics_doctors_list", tags=["clinics"], auth=ANYONE, summary="A clinic's doctors (anyone)",
@@ -145,13 +158,17 @@ class ClinicDoctorListApi(GenericAPIView):
 # --- Doctors -----------------------------------------------------------------
 
 
-class DoctorListCreateApi(GenericAPIView):
+class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
     permission_classes = [ReadOnlyOrAdmin]
     filter_backends = [DjangoFilterBackend]
     filterset_class = DoctorListFilterSet
 
     def get_queryset(self):
         return doctor_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        # What OPTIONS (DRF's metadata) describes: the body POST takes.
+        return DoctorCreateInputSerializer if self.request.method == "POST" else DoctorOutputSerializer
 
     @extend_schema(
         operation_id="doctors_list", tags=["doctors"], auth=ANYONE, summary="Doctors (anyone)",
@@ -192,10 +209,20 @@ _DOCTOR_UPDATE_SCHEMA = dict(
 )
 
 
-class DoctorDetailApi(GenericAPIView):
+class DoctorDetailApi(MethodCheckedMixin, GenericAPIView):
     # Writes: admins, and doctors (doctor_check_update_allowed narrows them to
     # their own qualifications and experience_years).
     permission_classes = [ReadOnlyOrAdmin | IsDoctor]
+
+    # OPTIONS (DRF's metadata) looks the doctor up and describes the body the
+    # caller may send with PUT.
+    def get_queryset(self):
+        return doctor_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.request.method not in {"PUT", "PATCH"}:
+            return DoctorOutputSerializer
+        return _update_serializer_for(self.request.user)
 
     @extend_schema(
         operation_id="doctors_retrieve", tags=["doctors"], auth=ANYONE, summary="One doctor (anyone)",
@@ -219,12 +246,13 @@ class DoctorDetailApi(GenericAPIView):
         # Before validation, so a doctor touching a field they may not change
         # hears 403, not a 400 about its value.
         doctor_check_update_allowed(actor=request.user, doctor=doctor, fields=_keys(request.data))
-        input_serializer = (
-            DoctorUpdateInputSerializer if request.user.role == User.Role.ADMIN else DoctorSelfUpdateInputSerializer
-        )
-        data = input_serializer.validated(request.data, partial=partial)
+        data = _update_serializer_for(request.user).validated(request.data, partial=partial)
         doctor = doctor_update(doctor=doctor, actor=request.user, **data)
         return Response(DoctorOutputSerializer(doctor).data)
+
+
+def _update_serializer_for(user: User):
+    return DoctorUpdateInputSerializer if user.role == User.Role.ADMIN else DoctorSelfUpdateInputSerializer
 
 
 def _keys(data) -> list[str]:

@@ -659,3 +659,84 @@ def test_schema_documents_the_endpoints_and_their_errors():
     create = schema["paths"]["/doctors"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409"} <= set(create)
     assert create["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+# --- found by the schema-driven fuzzer (scripts/api_fuzz.sh) -------------------------------
+
+
+@pytest.mark.parametrize("url", [CLINICS, DOCTORS])
+def test_options_describes_the_create_body_to_an_admin(admin_client, url):
+    # DRF's metadata asked these views for a serializer_class they did not declare: a 500.
+    response = admin_client.options(url)
+    assert response.status_code == 200, response.content
+    assert "POST" in response.json()["actions"]
+
+
+def test_options_on_a_clinic_or_a_doctor_describes_put_to_an_admin(admin_client, clinic, doctor):
+    for url in (clinic_url(clinic.pk), doctor_url(doctor.pk), clinic_url(987654)):
+        response = admin_client.options(url)
+        assert response.status_code == 200, response.content
+        assert ("PUT" in response.json().get("actions", {})) == (url != clinic_url(987654))
+
+
+def test_options_shows_a_doctor_the_fields_they_may_change(auth_client, doctor):
+    response = auth_client(doctor.user).options(doctor_url(doctor.pk))
+    assert response.status_code == 200, response.content
+    assert set(response.json()["actions"]["PUT"]) == {"qualifications", "experience_years"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", 5), ("city", ["Pune"]), ("is_active", "yes"), ("is_active", 1), ("latitude", "18.5"),
+     ("timezone", 1)],
+)
+def test_create_clinic_refuses_a_value_of_another_json_type(admin_client, field, value):
+    # DRF coerced these (5 -> "5", "yes" -> true, "18.5" -> 18.5); the contract says string, boolean, number.
+    body = _error(admin_client.post(CLINICS, {**CLINIC_BODY, field: value}), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {field}
+    assert not Clinic.objects.exists()
+
+
+def test_update_doctor_refuses_a_number_sent_as_a_string(admin_client, doctor):
+    body = _error(admin_client.patch(doctor_url(doctor.pk), {"experience_years": "5"}), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {"experience_years"}
+    experience = doctor.experience_years
+    doctor.refresh_from_db()
+    assert doctor.experience_years == experience
+
+
+@pytest.mark.parametrize("params", [{"near": ""}, {"near": "1e1,0"}, {"near": "18.5,73.8", "radius_km": ""},
+                                    {"clinic_id": ""}])
+def test_list_filters_present_but_empty_or_not_plain_numbers_are_validation_errors(api_client, params):
+    body = _error(api_client.get(DOCTORS if "clinic_id" in params else CLINICS, params), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) <= set(params)
+
+
+def _openapi():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_schema_clinic_list_items_have_distance_km_only_with_near():
+    components = _openapi()["components"]["schemas"]
+    assert "distance_km" in components["ClinicNearOutput"]["properties"]
+    assert "distance_km" not in components["ClinicNearOutput"]["required"]
+    # A clinic without an email answers "", which is no email address.
+    assert {"type": "string", "maxLength": 0} in components["ClinicOutput"]["properties"]["email"]["anyOf"]
+
+
+def test_schema_doctor_update_body_is_either_shape_or_both():
+    # oneOf made an admin's partial update that fits both shapes "invalid", though it is accepted.
+    schemas = _openapi()["components"]["schemas"]
+    assert len(schemas["PatchedDoctorUpdateRequest"]["anyOf"]) == 2 and "oneOf" not in schemas["DoctorUpdateRequest"]
+
+
+def test_schema_near_pattern_is_what_the_server_accepts(api_client):
+    import re
+
+    parameters = _openapi()["paths"]["/api/v1/clinics"]["get"]["parameters"]
+    pattern = next(p["schema"]["pattern"] for p in parameters if p["name"] == "near")
+    for near in ["18.5,73.8", " 90 , 180 ", "-90,-180", ".5,-.5", "90.000,180.0", "91,0", "0,180.01", "1e1,0", "a,b"]:
+        accepted = api_client.get(CLINICS, {"near": near}).status_code == 200
+        assert accepted == bool(re.search(pattern, near)), near

@@ -1,6 +1,8 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+MAX_ID = 2**63 - 1  # bigint / SQLite INTEGER
+
 
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 datetime that must carry its UTC offset; output in UTC with Z."""
@@ -18,3 +20,15 @@ class AwareDateTimeField(serializers.DateTimeField):
             return super().to_internal_value(value)
         finally:
             self._parsing = False
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """The integer id of an existing row, from 1 to the bigint maximum, as the
+    OpenAPI document says (ApiAutoSchema); anything else is a 400."""
+
+    default_error_messages = {"range": f"Ids are whole numbers from 1 to {MAX_ID}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not 1 <= data <= MAX_ID:
+            self.fail("range")
+        return super().to_internal_value(data)

@@ -1,9 +1,50 @@
+import re
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+_POSITIVE_INT = re.compile(r"[0-9]+")
+
+
+def _positive_int(request, name: str) -> int | None:
+    """The query parameter `name` as an integer >= 1, None when absent; a 400
+    (VALIDATION_ERROR) for anything else, so a typo is not silently ignored."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1:
+        raise ValidationError({name: ["Give a whole number of 1 or more."]})
+    return int(raw)
 
 
 class StandardPagination(PageNumberPagination):
-    """``?page=`` and ``?page_size=`` (default 20, at most 100)."""
+    """``?page=`` (from 1) and ``?page_size=`` (default 20, at most 100: a larger
+    size is served as 100). Anything but a whole number >= 1 in either is a 400;
+    a page past the last is a 404, as in DRF."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    last_page_strings = ()  # "?page=last" is not a number
+
+    def get_page_number(self, request, paginator):
+        return _positive_int(request, self.page_query_param) or 1
+
+    def get_page_size(self, request):
+        size = _positive_int(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param, "required": False, "in": "query",
+                "description": "Page number, from 1. A page past the last is a 404.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param, "required": False, "in": "query",
+                "description": f"Results per page: default {self.page_size}, at most {self.max_page_size} "
+                               f"(a larger size is served as {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]

@@ -189,7 +189,7 @@ REST_FRAMEWORK = {
     # How many proxies set X-Forwarded-For in front of the app (for per-IP limits).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "healthsvc.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "healthsvc.api.schema.ApiAutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -211,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "healthsvc.api.schema.postprocess",  # links between operations; anyOf for untyped polymorphic bodies
+    ],
 }
 
 # --- Security (production) --------------------------------------------------

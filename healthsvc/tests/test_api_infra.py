@@ -97,3 +97,85 @@ def test_docs_and_schema_are_served_without_a_cdn(client):
     for page in ("/docs", "/redoc"):
         html = client.get(page).content.decode()
         assert "cdn.jsdelivr" not in html and "unpkg.com" not in html and "/static/drf_spectacular_sidecar/" in html
+
+
+# --- found by the schema-driven fuzzer (scripts/api_fuzz.sh) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "who"),
+    [("trace", "/api/v1/slots/1", "patient"), ("put", "/api/v1/patients", "patient"),
+     ("delete", "/api/v1/appointments", None), ("put", "/api/v1/slots/1", "patient")],
+)
+def test_an_unsupported_method_is_405_before_authentication_and_permissions(api_client, auth_client, patient,
+                                                                             method, url, who):
+    # DRF checked permissions first: TRACE on a slot was a 403, as if the method existed for someone.
+    client = auth_client(patient.user) if who else api_client
+    response = getattr(client, method)(url)
+    assert response.status_code == 405 and response.json()["error_code"] == "METHOD_NOT_ALLOWED"
+    assert "GET" in response["Allow"] and method.upper() not in response["Allow"]
+
+
+@pytest.mark.parametrize(("params", "field"), [({"page": "0"}, "page"), ({"page": "abc"}, "page"),
+                                               ({"page": "last"}, "page"), ({"page_size": "0"}, "page_size"),
+                                               ({"page_size": "ten"}, "page_size"), ({"page_size": ""}, "page_size"),
+                                               ({"page_size": "-5"}, "page_size")])
+def test_a_malformed_page_or_page_size_is_a_validation_error(api_client, params, field):
+    # page_size=0 or "ten" was silently replaced by 20; page=0 was a 404 "Invalid page".
+    response = api_client.get(reverse("api:clinic-list"), params)
+    assert response.status_code == 400 and response.json()["error_code"] == "VALIDATION_ERROR"
+    assert set(response.json()["errors"]) == {field}
+
+
+def test_a_page_past_the_last_is_404_and_a_large_page_size_is_capped(api_client):
+    assert api_client.get(reverse("api:clinic-list"), {"page": "2"}).json()["error_code"] == "NOT_FOUND"
+    assert api_client.get(reverse("api:clinic-list"), {"page": "1", "page_size": "5000"}).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_every_operation_documents_the_statuses_any_view_can_answer(openapi):
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            responses = set(operation["responses"])
+            assert "429" in responses, (method, path)  # every view is throttled
+            if path not in {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh"}:
+                assert "401" in responses, (method, path)  # a bad token is refused wherever one is read
+            if "{" in path:
+                assert "404" in responses, (method, path)
+    for path in ("/api/v1/clinics", "/api/v1/doctors", "/api/v1/slots", "/api/v1/appointments", "/api/v1/patients"):
+        assert {"400", "404"} <= set(openapi["paths"][path]["get"]["responses"]), path  # page, page_size
+
+
+def test_request_strings_say_what_the_server_refuses(openapi, api_client):
+    import re
+
+    city = openapi["components"]["schemas"]["ClinicInput"]["properties"]["city"]
+    assert city["minLength"] == 1
+    for text, accepted in [("Pune", True), (" Pune ", True), ("", False), ("   ", False), ("\u3000\x1c", False),
+                           ("Pu\x00ne", False)]:
+        assert bool(re.search(city["pattern"], text)) == accepted, repr(text)
+
+
+def test_integer_ids_in_paths_are_documented_as_positive_bigints(openapi):
+    parameter = openapi["paths"]["/api/v1/slots/{slot_id}"]["get"]["parameters"][0]
+    assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+def test_booking_links_to_the_operations_on_the_new_appointment(openapi):
+    links = openapi["paths"]["/api/v1/appointments/book"]["post"]["responses"]["201"]["links"]
+    assert links["CancelAppointment"] == {
+        "operationId": "appointments_cancel", "description": "Cancel it.",
+        "parameters": {"appointment_id": "$response.body#/id"},
+    }
+    operation_ids = {op["operationId"] for ops in openapi["paths"].values() for op in ops.values()}
+    for path_item in openapi["paths"].values():
+        for operation in path_item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    assert link["operationId"] in operation_ids

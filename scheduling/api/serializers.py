@@ -3,28 +3,16 @@ shape; the services decide and write (they alone touch booked_count and status).
 
 from datetime import timedelta
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic, Doctor
-from healthsvc.api.fields import AwareDateTimeField
+from healthsvc.api.fields import MAX_ID, AwareDateTimeField, IdRelatedField
+from healthsvc.api.serializers import InputSerializer
 from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment
 from scheduling.services.booking import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
-
-from .filters import MAX_ID
-
-
-class ValidatingSerializer(serializers.Serializer):
-    # An input serializer with a one-call `validated(data)`: the validated data,
-    # or a ValidationError (400 VALIDATION_ERROR through the exception handler).
-    # (A comment, not a docstring: drf-spectacular would show it on every subclass.)
-
-    @classmethod
-    def validated(cls, data, **kwargs) -> dict:
-        serializer = cls(data=data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 # --- slots ----------------------------------------------------------------------
@@ -44,11 +32,11 @@ class SlotOutputSerializer(serializers.Serializer):
     available_spots = serializers.IntegerField(read_only=True)
 
 
-class SlotCreateInputSerializer(ValidatingSerializer):
+class SlotCreateInputSerializer(InputSerializer):
     """A new slot. `duration_minutes` 5..480 (default 30), `capacity` 1..100 (default 1)."""
 
-    doctor_id = serializers.PrimaryKeyRelatedField(source="doctor", queryset=Doctor.objects.all())
-    clinic_id = serializers.PrimaryKeyRelatedField(
+    doctor_id = IdRelatedField(source="doctor", queryset=Doctor.objects.all())
+    clinic_id = IdRelatedField(
         source="clinic", queryset=Clinic.objects.all(), required=False,
         help_text="Defaults to the doctor's clinic.",
     )
@@ -85,7 +73,7 @@ class AppointmentOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
-class AppointmentBookInputSerializer(ValidatingSerializer):
+class AppointmentBookInputSerializer(InputSerializer):
     """The slot to book; the doctor and clinic come from the slot."""
 
     slot_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -96,13 +84,13 @@ class AppointmentBookInputSerializer(ValidatingSerializer):
     )
 
 
-class AppointmentCancelInputSerializer(ValidatingSerializer):
+class AppointmentCancelInputSerializer(InputSerializer):
     """Why the appointment is cancelled (optional)."""
 
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class AppointmentRescheduleInputSerializer(ValidatingSerializer):
+class AppointmentRescheduleInputSerializer(InputSerializer):
     """The slot to move the appointment to."""
 
     slot_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The slot to move to.")
@@ -114,7 +102,7 @@ class OutcomeStatusField(serializers.ChoiceField):
         super().__init__(choices=[(s.value, s.label) for s in OUTCOME_STATUSES], **kwargs)
 
 
-class AppointmentOutcomeInputSerializer(ValidatingSerializer):
+class AppointmentOutcomeInputSerializer(InputSerializer):
     """How the visit went and the doctor's notes; at least one of the two."""
 
     status = OutcomeStatusField(required=False, help_text="completed or no_show, once the visit has started.")
@@ -124,3 +112,14 @@ class AppointmentOutcomeInputSerializer(ValidatingSerializer):
         if not attrs:
             raise serializers.ValidationError("Give a status, notes, or both.")
         return attrs
+
+
+class AppointmentOutcomeInputSchema(OpenApiSerializerExtension):
+    """The document says what validate() says: at least one of the two."""
+
+    target_class = AppointmentOutcomeInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [{"required": ["status"]}, {"required": ["notes"]}]
+        return schema

@@ -16,6 +16,7 @@ from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user
 from healthsvc.api.permissions import IsDoctorOrAdmin, IsPatientOrAdmin
 from healthsvc.api.serializers import ErrorSerializer
+from healthsvc.api.views import MethodCheckedMixin
 from scheduling import selectors, services
 from scheduling.models import Appointment
 from scheduling.services.idempotency import IDEMPOTENCY_HEADER
@@ -33,6 +34,9 @@ from .serializers import (
 )
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# What idempotency_key_run accepts, as a JSON Schema pattern: printable ASCII
+# with at least one non-space (the key is stripped, then 1-255 characters).
+IDEMPOTENCY_KEY_PATTERN = "^[\\u0020-\\u007e]*[\\u0021-\\u007e][\\u0020-\\u007e]*$"
 
 _ERROR_TEXT = {
     400: "VALIDATION_ERROR: malformed JSON, wrong types or out-of-range values.",
@@ -60,7 +64,7 @@ def _errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str |
 # --- slots ----------------------------------------------------------------------
 
 
-class SlotListCreateApi(GenericAPIView):
+class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
     """GET: the bookable slots, for anyone. POST: open a slot (its doctor, or an admin)."""
 
     filterset_class = SlotFilterSet
@@ -70,6 +74,10 @@ class SlotListCreateApi(GenericAPIView):
 
     def get_queryset(self):
         return selectors.slot_list_bookable()
+
+    def get_serializer_class(self):
+        # What OPTIONS (DRF's metadata) describes: the body POST takes.
+        return SlotCreateInputSerializer if self.request.method == "POST" else SlotOutputSerializer
 
     @extend_schema(
         operation_id="slots_list", tags=["slots"], auth=[],
@@ -105,7 +113,7 @@ class SlotListCreateApi(GenericAPIView):
         return Response(SlotOutputSerializer(slot).data, status=status.HTTP_201_CREATED)
 
 
-class SlotDetailApi(APIView):
+class SlotDetailApi(MethodCheckedMixin, APIView):
     """GET: one active slot, for anyone. DELETE: deactivate it (its doctor, or an admin)."""
 
     def get_permissions(self):
@@ -152,7 +160,7 @@ _BOOK_EXAMPLE_RESPONSE = {
 }
 
 
-class AppointmentBookApi(APIView):
+class AppointmentBookApi(MethodCheckedMixin, APIView):
     """A patient books for themselves, an admin for a named patient; optionally idempotent."""
 
     permission_classes = [IsPatientOrAdmin]
@@ -163,7 +171,8 @@ class AppointmentBookApi(APIView):
         request=AppointmentBookInputSerializer,
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                IDEMPOTENCY_HEADER, {"type": "string", "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
+                OpenApiParameter.HEADER, required=False,
                 description="Optional, 1-255 printable ASCII characters (a UUID is ideal). A retry with the same "
                             "key and body within 24 hours returns the first answer and books nothing more; the "
                             "same key with another body is a 422. Refused bookings are not stored.",
@@ -213,11 +222,12 @@ class AppointmentBookApi(APIView):
         return Response(answer.body, status=answer.status, headers=headers)
 
 
-class AppointmentListApi(GenericAPIView):
+class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
     """Admins see every appointment; a patient or a doctor their own. Latest first."""
 
     permission_classes = [IsAuthenticated]
     filterset_class = AppointmentFilterSet
+    serializer_class = AppointmentOutputSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -250,7 +260,7 @@ class PatientAppointmentListApi(AppointmentListApi):
         return super().get(request)
 
 
-class AppointmentDetailApi(APIView):
+class AppointmentDetailApi(MethodCheckedMixin, APIView):
     """GET: the patient, the doctor, an admin. PATCH: the doctor or an admin records the outcome."""
 
     def get_permissions(self):
@@ -281,7 +291,7 @@ class AppointmentDetailApi(APIView):
         return Response(AppointmentOutputSerializer(appointment).data)
 
 
-class AppointmentCancelApi(APIView):
+class AppointmentCancelApi(MethodCheckedMixin, APIView):
     """The patient, the doctor or an admin cancels; the place returns to the slot."""
 
     permission_classes = [IsAuthenticated]
@@ -301,7 +311,7 @@ class AppointmentCancelApi(APIView):
         return Response(AppointmentOutputSerializer(appointment).data)
 
 
-class AppointmentRescheduleApi(APIView):
+class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
     """The patient or an admin moves an appointment to another slot, atomically."""
 
     permission_classes = [IsPatientOrAdmin]

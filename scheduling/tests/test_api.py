@@ -7,17 +7,19 @@ from drf_spectacular.generators import SchemaGenerator
 
 pytestmark = pytest.mark.django_db
 
+# Every view reads tokens (401 for a bad one, even where none is needed) and is
+# throttled (429); lists add 400/404 for a malformed page or one past the last.
 OPERATIONS = {
-    ("/api/v1/slots", "get"): {"200", "400"},
-    ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409"},
-    ("/api/v1/slots/{slot_id}", "get"): {"200", "404"},
-    ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409"},
-    ("/api/v1/appointments", "get"): {"200", "400", "401"},
-    ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422"},
-    ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404"},
-    ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409"},
-    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "404", "409"},
-    ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409"},
+    ("/api/v1/slots", "get"): {"200", "400", "401", "404", "429"},
+    ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409", "429"},
+    ("/api/v1/slots/{slot_id}", "get"): {"200", "401", "404", "429"},
+    ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409", "429"},
+    ("/api/v1/appointments", "get"): {"200", "400", "401", "404", "429"},
+    ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422", "429"},
+    ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404", "429"},
+    ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409", "429"},
 }
 
 
@@ -61,7 +63,7 @@ def test_slot_list_documents_its_filters(schema):
         parameters
     )
     assert "00:00 UTC" in parameters["date_from"]["description"] and parameters["doctor_id"]["schema"] == {
-        "type": "integer"
+        "type": "integer", "minimum": 1, "maximum": 2**63 - 1,
     }
 
 

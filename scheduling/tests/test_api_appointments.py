@@ -521,3 +521,23 @@ def test_list_slot_datetime_is_utc_with_z(auth_client, patient, clinic, doctor):
     services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor, start=start).pk)
     row = auth_client(patient.user).get(LIST_URL).json()["results"][0]
     assert row["slot_datetime"] == "2031-06-01T03:30:00Z"
+
+
+# --- found by the schema-driven fuzzer (scripts/api_fuzz.sh) -------------------------------
+
+
+@pytest.mark.parametrize("params", [{"status": ""}, {"status": "done"}, {"doctor_id": "1.0"}, {"date_to": ""}])
+def test_list_filters_present_but_empty_or_malformed_are_validation_errors(auth_client, patient, params):
+    # An empty or unknown status was read as "no filter": the whole list came back.
+    body = _error(auth_client(patient.user).get(LIST_URL, params), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == set(params)
+
+
+def test_schema_says_an_outcome_needs_a_status_or_notes():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/appointments/{appointment_id}"]["patch"]
+    assert operation["requestBody"]["required"] is True
+    component = schema["components"]["schemas"]["PatchedAppointmentOutcomeInput"]
+    assert component["anyOf"] == [{"required": ["status"]}, {"required": ["notes"]}]

@@ -1,0 +1,210 @@
+"""The OpenAPI document says exactly what the API accepts and answers.
+
+Clients and the schema-driven fuzzer (scripts/api_fuzz.sh) take the document at
+its word: a request it calls valid must not be refused for its shape, one it
+calls invalid must be refused, and every status an operation can answer is
+listed. Where drf-spectacular's defaults fall short, this module fills in:
+
+- request strings: DRF refuses "" (and, as it trims, whitespace only) unless
+  allow_blank, and NUL characters always; the schema says so with a pattern;
+- ids: an id in a path or a body is a whole number from 1 to the bigint maximum;
+- statuses every view can give without saying so: 401 (a bad token, wherever a
+  token is read), 429 (throttled), 404 (an id in the path, a page past the
+  last), 400 (a body or query parameters to validate);
+- OpenAPI links from the operations that create or list objects to the ones
+  that take their ids, so a client (and the fuzzer's stateful phase) can
+  follow them.
+"""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from healthsvc.api.fields import MAX_ID
+from healthsvc.api.serializers import ERROR_TEXT, ErrorSerializer
+
+# The characters str.strip() removes (str.isspace()), spelled out rather than
+# as \s, whose meaning differs between Python, ECMA-262 and other regex engines.
+_SPACE = "".join(f"\\u{i:04x}" for i in range(0x110000) if chr(i).isspace())
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+NOT_EMPTY = "^[^\\u0000]+$"
+NO_NUL = "^[^\\u0000]*$"
+
+
+def string_pattern(field: serializers.CharField) -> str:
+    """The pattern of the non-empty strings a DRF CharField accepts (before length
+    limits). For an allow_blank field drf-spectacular adds "" as a `oneOf` branch
+    of its own, so the pattern must not match "" too."""
+    if field.allow_blank or not field.trim_whitespace:
+        return NOT_EMPTY
+    return NOT_BLANK
+
+
+class ApiAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict):
+            return schema
+        if direction == "response":
+            if isinstance(field, serializers.EmailField) and field.allow_blank and schema.get("format") == "email":
+                # A blank email ("" for "none given") is no email address.
+                email = {key: schema.pop(key) for key in ("type", "format", "maxLength") if key in schema}
+                schema["anyOf"] = [email, {"type": "string", "maxLength": 0}]
+            return schema
+        if (
+            isinstance(field, serializers.CharField)
+            and not isinstance(field, (serializers.EmailField, serializers.RegexField))
+            and schema.get("type") == "string"
+            and "format" not in schema
+            and "enum" not in schema
+        ):
+            schema.setdefault("pattern", string_pattern(field))
+            if not field.allow_blank:
+                schema.setdefault("minLength", 1)
+        elif isinstance(field, serializers.PrimaryKeyRelatedField) and schema.get("type") == "integer":
+            schema.setdefault("minimum", 1)
+            schema.setdefault("maximum", MAX_ID)
+        return schema
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+                schema["pattern"] = NO_NUL  # Django's form fields refuse NUL characters
+        return parameters
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "integer":  # every id in our paths is a bigint primary key
+                schema.setdefault("minimum", 1)
+                schema.setdefault("maximum", MAX_ID)
+        return parameters
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+        component = self.registry._components.get((ref.rsplit("/", 1)[-1], ResolvedComponent.SCHEMA))
+        if component is not None and component.schema and (
+            component.schema.get("anyOf") or component.schema.get("minProperties")
+        ):
+            required = True  # the body must name at least one field, so it cannot be left out
+        return schema, required
+
+    def _get_response_bodies(self, direction="response"):
+        # After extend_schema's own `responses`, which it applies by overriding
+        # get_response_serializers: add the statuses it left out.
+        responses = super()._get_response_bodies(direction)
+        for code in sorted(self._implicit_error_statuses()):
+            if str(code) not in responses:
+                error = OpenApiResponse(ErrorSerializer, description=ERROR_TEXT[code])
+                responses[str(code)] = self._get_response_for_code(error, str(code), direction=direction)
+        return responses
+
+    def _implicit_error_statuses(self) -> set[int]:
+        statuses = set()
+        if self.view.get_authenticators():
+            statuses.add(401)  # an expired or tampered token is refused even where none is needed
+        if self.view.get_throttles():
+            statuses.add(429)
+        if "{" in self.path:
+            statuses.add(404)
+        if self._is_list_view() and self._get_paginator():
+            statuses |= {400, 404}  # a malformed page or page_size; a page past the last
+        if self._get_filter_parameters():
+            statuses.add(400)
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+            statuses.add(400)
+        return statuses
+
+
+# --- links ----------------------------------------------------------------------
+
+_ID = "$response.body#/id"
+_FIRST_ID = "$response.body#/results/0/id"
+
+
+def _link(operation_id: str, description: str, parameters: dict | None = None, body: dict | None = None) -> dict:
+    link = {"operationId": operation_id, "description": description}
+    if parameters:
+        link["parameters"] = parameters
+    if body:
+        link["requestBody"] = body
+    return link
+
+
+# (path, method, status) -> {link name: link}
+LINKS = {
+    ("/api/v1/appointments/book", "post", "201"): {
+        "GetAppointment": _link("appointments_retrieve", "The booked appointment.", {"appointment_id": _ID}),
+        "CancelAppointment": _link("appointments_cancel", "Cancel it.", {"appointment_id": _ID}),
+        "RescheduleAppointment": _link("appointments_reschedule", "Move it.", {"appointment_id": _ID}),
+        "RecordOutcome": _link("appointments_partial_update", "Record the visit.", {"appointment_id": _ID}),
+    },
+    ("/api/v1/appointments", "get", "200"): {
+        "GetFirstAppointment": _link("appointments_retrieve", "The first listed.", {"appointment_id": _FIRST_ID}),
+        "CancelFirstAppointment": _link("appointments_cancel", "Cancel it.", {"appointment_id": _FIRST_ID}),
+        "RescheduleFirstAppointment": _link("appointments_reschedule", "Move it.", {"appointment_id": _FIRST_ID}),
+    },
+    ("/api/v1/slots", "post", "201"): {
+        "GetSlot": _link("slots_retrieve", "The new slot.", {"slot_id": _ID}),
+        "DeleteSlot": _link("slots_destroy", "Deactivate it.", {"slot_id": _ID}),
+        "BookSlot": _link("appointments_book", "Book a place on it.", body={"slot_id": _ID}),
+    },
+    ("/api/v1/slots", "get", "200"): {
+        "GetFirstSlot": _link("slots_retrieve", "The first listed slot.", {"slot_id": _FIRST_ID}),
+        "BookFirstSlot": _link("appointments_book", "Book a place on it.", body={"slot_id": _FIRST_ID}),
+    },
+    ("/api/v1/clinics", "post", "201"): {
+        "GetClinic": _link("clinics_retrieve", "The new clinic.", {"id": _ID}),
+        "UpdateClinic": _link("clinics_update", "Replace its fields.", {"id": _ID}),
+        "PartialUpdateClinic": _link("clinics_partial_update", "Change some fields.", {"id": _ID}),
+        "DeactivateClinic": _link("clinics_destroy", "Deactivate it.", {"id": _ID}),
+        "ListClinicDoctors": _link("clinics_doctors_list", "Its doctors.", {"id": _ID}),
+        "CreateDoctorThere": _link("doctors_create", "A doctor there.", body={"clinic_id": _ID}),
+    },
+    ("/api/v1/clinics", "get", "200"): {
+        "GetFirstClinic": _link("clinics_retrieve", "The first listed clinic.", {"id": _FIRST_ID}),
+        "ListFirstClinicDoctors": _link("clinics_doctors_list", "Its doctors.", {"id": _FIRST_ID}),
+        "CreateDoctorAtFirstClinic": _link("doctors_create", "A doctor there (admin).", body={"clinic_id": _FIRST_ID}),
+    },
+    ("/api/v1/doctors", "post", "201"): {
+        "GetDoctor": _link("doctors_retrieve", "The new doctor.", {"id": _ID}),
+        "UpdateDoctor": _link("doctors_update", "Replace their fields.", {"id": _ID}),
+        "PartialUpdateDoctor": _link("doctors_partial_update", "Change some fields.", {"id": _ID}),
+        "OpenSlot": _link("slots_create", "A slot of theirs.", body={"doctor_id": _ID}),
+    },
+    ("/api/v1/doctors", "get", "200"): {
+        "GetFirstDoctor": _link("doctors_retrieve", "The first listed doctor.", {"id": _FIRST_ID}),
+        "OpenSlotForFirstDoctor": _link("slots_create", "A slot of theirs.", body={"doctor_id": _FIRST_ID}),
+    },
+    ("/api/v1/patients/me", "get", "200"): {
+        "GetMyPatient": _link("patients_retrieve", "The same profile by id.", {"patient_id": _ID}),
+        "UpdateMyPatient": _link("patients_partial_update", "Change it.", {"patient_id": _ID}),
+        "ListMyAppointments": _link("patients_appointments_list", "My appointments.", {"patient_id": _ID}),
+    },
+    ("/api/v1/patients", "get", "200"): {
+        "GetFirstPatient": _link("patients_retrieve", "The first listed patient.", {"patient_id": _FIRST_ID}),
+        "BookForFirstPatient": _link(
+            "appointments_book", "Book on their behalf (admin).", body={"patient_id": _FIRST_ID}
+        ),
+    },
+}
+
+
+def postprocess(result, generator, request, public):
+    """drf-spectacular postprocessing hook: attach LINKS to their responses, and
+    turn the `oneOf` of a PolymorphicProxySerializer without a type field into
+    `anyOf`: nothing tells its shapes apart, so a body may fit more than one
+    (an admin's partial doctor update fits both), and the server takes it."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        if "oneOf" in component and "discriminator" not in component:
+            component["anyOf"] = component.pop("oneOf")
+    for (path, method, status), links in LINKS.items():
+        response = result["paths"].get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is not None:
+            response["links"] = links
+    return result
