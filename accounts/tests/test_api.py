@@ -74,6 +74,7 @@ def test_register_refuses_weak_passwords(api_client, password):
 def test_register_validates_fields(api_client):
     body = _error(api_client.post(reverse("api:auth-register"), {"email": "not-an-email"}), 400, "VALIDATION_ERROR")
     assert {"name", "email", "password"} <= set(body["errors"])
+    assert not User.objects.exists()
 
 
 def test_bad_json_is_a_validation_error(api_client):
@@ -327,3 +328,5 @@ def test_a_name_over_150_characters_is_refused_even_if_trimming_would_shorten_it
     response = auth_client(patient.user).patch(reverse("api:patient-detail", args=[patient.pk]),
                                                {"name": "Pat" + " " * 150})
     assert response.status_code == 400 and set(response.json()["errors"]) == {"name"}
+    patient.user.refresh_from_db()
+    assert patient.user.name == "Pat Patient"

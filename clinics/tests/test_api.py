@@ -206,6 +206,8 @@ def test_create_clinic_needs_only_name_address_city(admin_client):
     response = admin_client.post(CLINICS, {"name": "Min", "address": "1 Road", "city": "Pune"})
     assert response.status_code == 201
     assert (response.json()["timezone"], response.json()["latitude"]) == ("UTC", None)
+    clinic = Clinic.objects.get(pk=response.json()["id"])
+    assert (clinic.name, clinic.timezone, clinic.latitude, clinic.is_active) == ("Min", "UTC", None, True)
 
 
 @pytest.mark.parametrize("timezone", ["Mars/Olympus", "IST", "asia/kolkata", "+05:30", ""])
@@ -428,6 +430,9 @@ def test_create_doctor_with_only_the_required_fields(admin_client, clinic):
     response = admin_client.post(DOCTORS, body)
     assert response.status_code == 201
     assert (response.json()["experience_years"], response.json()["max_patients_per_day"]) == (0, 20)
+    doctor = Doctor.objects.select_related("user").get(pk=response.json()["id"])
+    assert (doctor.experience_years, doctor.max_patients_per_day, doctor.user.role, doctor.user.is_verified) == (
+        0, 20, "doctor", True)
 
 
 def test_create_doctor_refuses_a_taken_email(admin_client, clinic):

@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
+from scheduling.models import Appointment
+
 pytestmark = pytest.mark.django_db
 
 # Every view reads tokens (401 for a bad one, even where none is needed) and is
@@ -84,6 +86,7 @@ def test_an_id_beyond_the_database_range_is_a_404(auth_client, admin_user, path)
 def test_booking_a_slot_id_beyond_the_database_range_is_a_400(auth_client, patient):
     response = auth_client(patient.user).post(reverse("api:appointment-book"), {"slot_id": 10**20})
     assert response.status_code == 400 and list(response.json()["errors"]) == ["slot_id"]
+    assert not Appointment.objects.exists()
 
 
 @pytest.mark.parametrize(("name", "field"), [("api:slot-list", "doctor_id"), ("api:slot-list", "clinic_id"),

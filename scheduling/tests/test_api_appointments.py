@@ -76,6 +76,7 @@ def test_patient_books_a_slot_for_themselves(auth_client, patient, slot):
 def test_patient_may_name_themselves(auth_client, patient, slot):
     response = auth_client(patient.user).post(BOOK_URL, {"slot_id": slot.pk, "patient_id": patient.pk})
     assert response.status_code == 201 and response.json()["patient_id"] == patient.pk
+    assert Appointment.objects.get().patient == patient
 
 
 def test_admin_books_on_behalf_of_a_patient(auth_client, admin_user, patient, slot):
@@ -120,6 +121,7 @@ def test_anonymous_cannot_book(api_client, slot):
 def test_booking_ignores_status_in_the_body(auth_client, patient, slot):
     response = auth_client(patient.user).post(BOOK_URL, {"slot_id": slot.pk, "status": "completed"})
     assert response.status_code == 201 and response.json()["status"] == "confirmed"
+    assert Appointment.objects.get().status == "confirmed"
 
 
 @pytest.mark.parametrize(
@@ -252,6 +254,8 @@ def test_patient_doctor_and_admin_cancel(auth_client, appointment, slot, who, re
 def test_cancel_without_a_reason(auth_client, patient, appointment):
     response = auth_client(patient.user).post(url("cancel", appointment.pk))
     assert response.status_code == 200 and response.json()["cancelled_reason"] == ""
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancelled_reason) == ("cancelled", "")
 
 
 @pytest.mark.parametrize("who", ["other_patient", "other_doctor"])

@@ -275,6 +275,8 @@ def test_cancelling_twice_says_there_is_nothing_to_cancel(patient_client, patien
     url = reverse("scheduling:appointment-cancel", args=[booked.pk])
     response = patient_client.post(url, {"reason": "x"}, follow=True)
     assert "there is nothing to cancel" in _html(response)
+    booked.slot.refresh_from_db()
+    assert booked.slot.booked_count == 0  # the place was given back once, not twice
 
 
 def test_cancel_refused_by_the_core_changes_nothing_and_says_why(patient_client, booked, slot):
