@@ -3,15 +3,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.core.validators import RegexValidator
 from django.utils.html import format_html_join
 
-from accounts.models import Patient
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()./-]{5,18}[0-9]$",
-    "Enter a phone number of digits, spaces or dashes, optionally starting with +.",
-)
+from accounts.models import Patient, validate_phone
 
 
 def _password_help() -> str:
@@ -23,7 +17,7 @@ class RegisterForm(forms.Form):
     name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     mobile_no = forms.CharField(
-        label="Mobile number", max_length=20, required=False, validators=[phone_validator],
+        label="Mobile number", max_length=20, required=False, validators=[validate_phone],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     password1 = forms.CharField(
@@ -62,7 +56,7 @@ class ProfileForm(forms.ModelForm):
 
     name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     mobile_no = forms.CharField(
-        label="Mobile number", max_length=20, required=False, validators=[phone_validator],
+        label="Mobile number", max_length=20, required=False, validators=[validate_phone],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
@@ -91,7 +85,5 @@ class ProfileForm(forms.ModelForm):
         self.fields["allergies"].widget.attrs["maxlength"] = 2000
 
     def clean_emergency_contact(self):
-        value = self.cleaned_data["emergency_contact"].strip()
-        if value and sum(char.isdigit() for char in value) < 6:
-            raise forms.ValidationError("Include a phone number for your emergency contact.")
-        return value
+        # The model field's validator (shared with the API) runs on the stripped value.
+        return self.cleaned_data["emergency_contact"].strip()

@@ -1,10 +1,22 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from healthsvc.models import TimeStampedModel
+
+
+validate_phone = RegexValidator(
+    r"^\+?[0-9][0-9 ()./-]{5,18}[0-9]$",
+    "Enter a phone number of digits, spaces or dashes, optionally starting with +.",
+)
+
+
+def validate_emergency_contact(value: str) -> None:
+    if value and sum(char.isdigit() for char in value) < 6:
+        raise ValidationError("Include a phone number for your emergency contact.", code="no_phone")
 
 
 def validate_birth_date(value) -> None:
@@ -49,7 +61,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
-    mobile_no = models.CharField(max_length=20, blank=True)
+    mobile_no = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     is_verified = models.BooleanField(
         default=False, help_text="Doctors can open slots only once an admin has verified them."
     )
@@ -110,7 +122,7 @@ class Patient(TimeStampedModel):
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
     allergies = models.TextField(blank=True)
-    emergency_contact = models.CharField(max_length=200, blank=True)
+    emergency_contact = models.CharField(max_length=200, blank=True, validators=[validate_emergency_contact])
 
     class Meta:
         ordering = ["id"]

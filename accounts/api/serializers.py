@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Patient, User, validate_birth_date
+from accounts.models import Patient, User, validate_birth_date, validate_emergency_contact, validate_phone
 from healthsvc.api.serializers import InputSerializer
 
 
@@ -32,7 +32,8 @@ class RegisterInputSerializer(InputSerializer):
         help_text=" ".join(password_validators_help_texts()),
     )
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.PATIENT)
-    mobile_no = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    mobile_no = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
+                                      validators=[validate_phone])
 
 
 class LoginInputSerializer(InputSerializer):
@@ -82,9 +83,10 @@ class BirthDateField(serializers.DateField):
 
 class PatientUpdateInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=150)
-    mobile_no = serializers.CharField(max_length=20, allow_blank=True)
+    mobile_no = serializers.CharField(max_length=20, allow_blank=True, validators=[validate_phone])
     date_of_birth = BirthDateField(allow_null=True)
     blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True)
     allergies = serializers.CharField(max_length=2000, allow_blank=True)
-    emergency_contact = serializers.CharField(max_length=200, allow_blank=True)
+    emergency_contact = serializers.CharField(max_length=200, allow_blank=True,
+                                              validators=[validate_emergency_contact])
 

@@ -31,7 +31,7 @@ _error = assert_error
 
 def test_register_creates_a_patient_and_returns_tokens(api_client):
     response = api_client.post(reverse("api:auth-register"), {"name": "Asha Rao", "email": "Asha@Example.com",
-                                                             "password": STRONG, "mobile_no": "+91 1"})
+                                                             "password": STRONG, "mobile_no": "+91 98765 43210"})
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"user", "access", "refresh"} and set(body["user"]) == USER_FIELDS
@@ -270,11 +270,11 @@ def test_admin_edits_any_patient(auth_client, admin_user, patient):
     response = auth_client(admin_user).put(
         reverse("api:patient-detail", args=[patient.pk]),
         {"name": "Pat P.", "mobile_no": "", "date_of_birth": None, "blood_group": None, "allergies": "",
-         "emergency_contact": "Sam, +1 555"},
+         "emergency_contact": "Sam, +1 555 0100"},
     )
     assert response.status_code == 200
     patient.refresh_from_db()
-    assert (patient.user.name, patient.emergency_contact) == ("Pat P.", "Sam, +1 555")
+    assert (patient.user.name, patient.emergency_contact) == ("Pat P.", "Sam, +1 555 0100")
 
 
 def test_unknown_user_without_profile_cannot_reach_patients(auth_client):
@@ -330,3 +330,21 @@ def test_a_name_over_150_characters_is_refused_even_if_trimming_would_shorten_it
     assert response.status_code == 400 and set(response.json()["errors"]) == {"name"}
     patient.user.refresh_from_db()
     assert patient.user.name == "Pat Patient"
+
+
+@pytest.mark.parametrize("data, field", [({"mobile_no": "call me"}, "mobile_no"),
+                                         ({"emergency_contact": "Ravi"}, "emergency_contact")])
+def test_patient_contact_rules_are_the_portals_too(auth_client, patient, data, field):
+    body = _error(auth_client(patient.user).patch(reverse("api:patient-detail", args=[patient.pk]), data),
+                  400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {field}
+    patient.refresh_from_db()
+    patient.user.refresh_from_db()
+    assert (patient.user.mobile_no, patient.emergency_contact) == ("", "")
+
+
+def test_register_refuses_a_mobile_number_that_is_not_one(api_client):
+    response = api_client.post(reverse("api:auth-register"), {"name": "A", "email": "a@example.com",
+                                                             "password": STRONG, "mobile_no": "call me"})
+    assert _error(response, 400, "VALIDATION_ERROR")["errors"].keys() == {"mobile_no"}
+    assert not User.objects.exists()
