@@ -8,7 +8,8 @@ from django.utils import timezone
 from clinics import selectors
 from clinics.forms import DoctorSearchForm
 from healthsvc.exceptions import NotFoundError
-from scheduling.views import upcoming_for_patient, week_context
+from scheduling.selectors import appointment_list_upcoming
+from scheduling.views import week_context
 
 DOCTORS_PER_PAGE = 10
 
@@ -27,7 +28,7 @@ def home(request):
     """Search for a doctor; a patient also sees their next appointments."""
     context = {"form": _search_form(request), "specialties": selectors.specialty_list()}
     if request.user.is_authenticated and hasattr(request.user, "patient"):
-        context["upcoming"] = upcoming_for_patient(request.user)[:3]
+        context["upcoming"] = appointment_list_upcoming(user=request.user)[:3]
     return render(request, "clinics/home.html", context)
 
 

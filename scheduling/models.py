@@ -108,8 +108,11 @@ class Appointment(TimeStampedModel):
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
 
-    # Statuses that hold a place on the slot.
+    # Statuses that can still be cancelled or moved (and may not overlap).
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+    # Statuses that used a place on the slot and in the doctor's day: a
+    # completed or no-show visit did too. booked_count counts these.
+    PLACE_HOLDING_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
     # The state machine: which status may follow which.
     TRANSITIONS = {
         Status.PENDING: {Status.CONFIRMED, Status.CANCELLED},
@@ -178,6 +181,15 @@ class Appointment(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in self.PLACE_HOLDING_STATUSES
+
+    @property
+    def is_changeable(self) -> bool:
+        """Whether the patient may still cancel or move it: active and not yet begun."""
+        return self.is_active and self.start > timezone.now()
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())

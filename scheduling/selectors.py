@@ -59,6 +59,24 @@ def appointment_list_for_user(*, user: User) -> QuerySet[Appointment]:
     return appointments.none()
 
 
+def appointment_list_upcoming(*, user: User) -> QuerySet[Appointment]:
+    """The user's active appointments that have not ended, soonest first."""
+    return (
+        appointment_list_for_user(user=user)
+        .filter(status__in=Appointment.ACTIVE_STATUSES, end__gt=timezone.now())
+        .order_by("start", "id")
+    )
+
+
+def appointment_list_past(*, user: User) -> QuerySet[Appointment]:
+    """Everything else of the user's: ended, cancelled or closed; latest first."""
+    return (
+        appointment_list_for_user(user=user)
+        .exclude(status__in=Appointment.ACTIVE_STATUSES, end__gt=timezone.now())
+        .order_by("-start", "-id")
+    )
+
+
 def appointment_get_for_user(*, user: User, appointment_id: int) -> Appointment:
     """One appointment the user may see. Raises AppointmentNotFoundError whether
     it does not exist or belongs to someone else, so nothing leaks."""

@@ -92,12 +92,6 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
     }
 
 
-def upcoming_for_patient(user):
-    """The patient's active appointments that have not ended, soonest first."""
-    mine = selectors.appointment_list_for_user(user=user)
-    return mine.filter(status__in=ACTIVE, end__gt=timezone.now()).order_by("start", "id")
-
-
 def _refusal(exc: ApplicationError, slot, *, outcome: str) -> str:
     when = local_label(slot.start, slot.clinic)
     if isinstance(exc, SlotFullError):
@@ -148,28 +142,30 @@ def appointment_book(request, slot_id: int):
 @patient_required
 def appointment_list(request):
     """Upcoming appointments, then past and cancelled ones (paginated)."""
-    mine = selectors.appointment_list_for_user(user=request.user)
-    past = mine.exclude(status__in=ACTIVE, end__gt=timezone.now()).order_by("-start", "-id")
-    page = Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request, "scheduling/appointment_list.html", {"upcoming": upcoming_for_patient(request.user), "past": page}
-    )
+    page = Paginator(selectors.appointment_list_past(user=request.user), PAST_PER_PAGE).get_page(request.GET.get("page"))
+    upcoming = selectors.appointment_list_upcoming(user=request.user)
+    return render(request, "scheduling/appointment_list.html", {"upcoming": upcoming, "past": page})
 
 
 @patient_required
 def appointment_detail(request, appointment_id: int):
     appointment = _appointment_or_404(request.user, appointment_id)
-    changeable = appointment.is_active and appointment.start > timezone.now()
-    return render(request, "scheduling/appointment_detail.html", {"appointment": appointment, "changeable": changeable})
+    return render(request, "scheduling/appointment_detail.html",
+                  {"appointment": appointment, "changeable": appointment.is_changeable})
+
+
+def _not_changeable(appointment: Appointment, consequence: str) -> str:
+    if appointment.is_active:
+        return f"This visit has already started; {consequence}."
+    return f"This appointment is {appointment.get_status_display().lower()}; {consequence}."
 
 
 @patient_required
 def appointment_cancel(request, appointment_id: int):
     """A confirmation page with the reason; POST cancels through the core."""
     appointment = _appointment_or_404(request.user, appointment_id)
-    if not appointment.is_active:
-        status = appointment.get_status_display().lower()
-        messages.info(request, f"This appointment is {status}; there is nothing to cancel.")
+    if not appointment.is_changeable:  # the core refuses it too; say so before asking why
+        messages.info(request, _not_changeable(appointment, "there is nothing to cancel"))
         return redirect("scheduling:appointment-detail", appointment.pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -190,8 +186,8 @@ def appointment_cancel(request, appointment_id: int):
 def appointment_reschedule(request, appointment_id: int):
     """Pick another free time of the same doctor; POST moves the appointment."""
     appointment = _appointment_or_404(request.user, appointment_id)
-    if not appointment.is_active:
-        messages.info(request, f"This appointment is {appointment.get_status_display().lower()} and cannot be moved.")
+    if not appointment.is_changeable:
+        messages.info(request, _not_changeable(appointment, "it cannot be moved"))
         return redirect("scheduling:appointment-detail", appointment.pk)
     slots = selectors.slot_list_bookable(doctor_id=appointment.doctor_id, available=False)
     form = RescheduleForm(request.POST or None, slots=slots)
@@ -225,8 +221,8 @@ def appointment_ics(request, appointment_id: int):
 
 
 def _load(appointments) -> int:
-    """Places used on a day: every appointment but the cancelled ones (as the core counts)."""
-    return sum(a.status != Appointment.Status.CANCELLED for a in appointments)
+    """Places used on a day, counted as the booking core counts the daily limit."""
+    return sum(a.holds_place for a in appointments)
 
 
 def _by_local_day(appointments, tz) -> list[dict]:

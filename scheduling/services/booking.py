@@ -74,11 +74,20 @@ def _check_bookable(*, slot: AppointmentSlot, doctor: Doctor, patient: Patient, 
         raise AlreadyBookedError()
     # Completed and no-show visits used their place that day too.
     day_start, day_end = local_day_bounds(slot.start, slot.clinic.tzinfo)
-    held = Appointment.objects.exclude(status=Appointment.Status.CANCELLED).exclude(pk=exclude_id)
+    held = Appointment.objects.filter(status__in=Appointment.PLACE_HOLDING_STATUSES).exclude(pk=exclude_id)
     if held.filter(doctor=doctor, start__gte=day_start, start__lt=day_end).count() >= doctor.max_patients_per_day:
         raise DailyLimitReachedError()
     if active.filter(patient=patient, start__lt=slot.end, end__gt=slot.start).exists():
         raise OverlappingAppointmentError()
+
+
+def _check_changeable(appointment: Appointment, *, verb: str) -> None:
+    """Cancel and reschedule take only an active appointment whose visit has not
+    begun (freeing a place on a slot that has begun would hide a no-show)."""
+    if not appointment.is_active:
+        raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be {verb}.")
+    if not appointment.is_changeable:
+        raise InvalidStateError("The visit has already started; mark it completed or no-show instead.")
 
 
 def _change_booked_count(slot: AppointmentSlot, delta: int) -> None:
@@ -126,11 +135,7 @@ def appointment_cancel(*, appointment_id: int, by: User | None = None, reason: s
     # Locking the appointment first makes a second cancel (or a reschedule)
     # of it wait, then see the new status and refuse.
     appointment = appointment_get_for_update(appointment_id=appointment_id)
-    if not appointment.can_become(Appointment.Status.CANCELLED):
-        raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be cancelled.")
-    if appointment.start <= timezone.now():
-        # Freeing a place on a slot that has begun would hide a no-show.
-        raise InvalidStateError("The visit has already started; mark it completed or no-show instead.")
+    _check_changeable(appointment, verb="cancelled")
     slot = slots_get_for_update(slot_ids=[appointment.slot_id])[appointment.slot_id]
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = timezone.now()
@@ -150,8 +155,7 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
     in id order. Raises what appointment_book raises, and InvalidStateError.
     """
     appointment = appointment_get_for_update(appointment_id=appointment_id)
-    if not appointment.is_active:
-        raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be rescheduled.")
+    _check_changeable(appointment, verb="rescheduled")
     if appointment.slot_id == slot_id:
         raise AlreadyBookedError("The appointment is already on this slot.")
     patient_lock(patient_id=appointment.patient_id)

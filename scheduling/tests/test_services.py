@@ -376,3 +376,13 @@ def test_an_unknown_integrity_error_is_re_raised_with_its_cause(patient, slot, m
     with pytest.raises(IntegrityError, match="some_other_constraint") as err:
         services.appointment_book(patient=patient, slot_id=slot.pk)
     assert err.value.__cause__ is not err.value
+
+
+def test_reschedule_after_the_visit_started_is_refused(patient, slot, doctor):
+    target = SlotFactory(doctor=doctor)
+    appointment = services.appointment_book(patient=patient, slot_id=slot.pk)
+    Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(InvalidStateError):
+        services.appointment_reschedule(appointment_id=appointment.pk, slot_id=target.pk)
+    target.refresh_from_db()
+    assert target.booked_count == 0

@@ -279,11 +279,12 @@ def test_cancelling_twice_says_there_is_nothing_to_cancel(patient_client, patien
     assert booked.slot.booked_count == 0  # the place was given back once, not twice
 
 
-def test_cancel_refused_by_the_core_changes_nothing_and_says_why(patient_client, booked, slot):
-    _start_it(booked)  # the core does not cancel a visit that has begun
-    url = reverse("scheduling:appointment-cancel", args=[booked.pk])
+@pytest.mark.parametrize("action", ["appointment-cancel", "appointment-reschedule"])
+def test_a_visit_that_has_begun_cannot_be_changed_and_says_why(patient_client, booked, slot, action):
+    _start_it(booked)  # the core refuses it too (Appointment.is_changeable)
+    url = reverse(f"scheduling:{action}", args=[booked.pk])
     response = patient_client.post(url, {"reason": "Too late"}, follow=True)
-    assert "The visit has already started" in _html(response)
+    assert "This visit has already started" in _html(response)
     booked.refresh_from_db()
     slot.refresh_from_db()
     assert (booked.status, slot.booked_count) == ("confirmed", 1)
