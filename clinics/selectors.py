@@ -1,8 +1,7 @@
 """Reads for clinics and doctors."""
 
-from django.db.models import ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import ExpressionWrapper, FloatField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
-from django.utils import timezone
 
 from accounts.models import User
 from clinics.exceptions import ClinicNotFoundError, DoctorNotFoundError
@@ -90,15 +89,10 @@ def doctor_list(
         doctors = doctors.filter(is_active=True, clinic__is_active=True)
     doctors = doctor_filter(doctors, specialty=specialty, clinic_id=clinic_id, city=city, search=search)
     if with_next_free:
-        from scheduling.models import AppointmentSlot
+        from scheduling.selectors import slot_list_bookable  # scheduling depends on clinics, not back
 
-        next_free = (
-            AppointmentSlot.objects.filter(
-                doctor=OuterRef("pk"), is_active=True, start__gt=timezone.now(), booked_count__lt=F("capacity")
-            )
-            .order_by("start")
-            .values("start")[:1]
-        )
+        # "Bookable" has one definition: the one the slot list and booking use.
+        next_free = slot_list_bookable().filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
         doctors = doctors.annotate(next_free_start=Subquery(next_free))
     return doctors.order_by("user__name", "id")
 
