@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.exceptions import EmailTakenError, InvalidCredentialsError, RoleNotAllowedError, WeakPasswordError
 from accounts.models import Patient, User
+from healthsvc.exceptions import PermissionDeniedError
 
 SELF_REGISTER_ROLES = {User.Role.PATIENT, User.Role.DOCTOR}
 
@@ -65,9 +66,18 @@ PATIENT_FIELDS = {"date_of_birth", "blood_group", "allergies", "emergency_contac
 USER_FIELDS = {"name", "mobile_no"}
 
 
+def patient_check_update_allowed(*, actor: User, patient: Patient) -> None:
+    """Only the patient themselves or an admin may change a patient's profile
+    (a doctor may read it, never write it). Raises PermissionDeniedError."""
+    if not (actor.role == User.Role.ADMIN or patient.user_id == actor.pk):
+        raise PermissionDeniedError("Only the patient or an admin may change this profile.")
+
+
 @transaction.atomic
-def patient_update(*, patient: Patient, **fields) -> Patient:
-    """Update a patient's contact details (on the user) and medical information."""
+def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
+    """Update a patient's contact details (on the user) and medical information.
+    Raises PermissionDeniedError unless `actor` is the patient or an admin."""
+    patient_check_update_allowed(actor=actor, patient=patient)
     user_changes = {k: v for k, v in fields.items() if k in USER_FIELDS}
     patient_changes = {k: v for k, v in fields.items() if k in PATIENT_FIELDS}
     for key, value in user_changes.items():

@@ -132,7 +132,7 @@ def profile(request):
     patient = request.user.patient
     form = ProfileForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        services.patient_update(patient=patient, **form.cleaned_data)
+        services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form, "patient": patient})

@@ -155,22 +155,19 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    def _get(self, request, patient_id: int, *, write: bool):
-        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-        if write and not (request.user.role == User.Role.ADMIN or patient.user_id == request.user.pk):
-            raise PermissionDenied("Only the patient or an admin may change this profile.")
-        return patient
-
     @extend_schema(operation_id="patients_retrieve", tags=["patients"],
                    responses={200: PatientOutputSerializer, **error_responses(401, 404)})
     def get(self, request, patient_id: int):
-        return Response(PatientOutputSerializer(self._get(request, patient_id, write=False)).data)
+        return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient_id)).data)
 
     def _update(self, request, patient_id: int, *, partial: bool):
-        patient = self._get(request, patient_id, write=True)
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+        # Who may write is the service's rule; checked before the body so a
+        # doctor gets 403, not a 400 about fields they may not touch anyway.
+        services.patient_check_update_allowed(actor=request.user, patient=patient)
         data = PatientUpdateInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        services.patient_update(patient=patient, **data.validated_data)
+        services.patient_update(actor=request.user, patient=patient, **data.validated_data)
         return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
 
     @extend_schema(operation_id="patients_update", tags=["patients"], request=PatientUpdateInputSerializer,
