@@ -3,6 +3,7 @@
 from django import forms
 
 from scheduling.models import Appointment
+from scheduling.services.booking import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
 
@@ -49,14 +50,17 @@ class RescheduleForm(forms.Form):
         self.fields["slot"].queryset = slots
 
 
+# The outcomes the booking core accepts, with the wording shown to doctors.
+OUTCOME_LABELS = {
+    Appointment.Status.COMPLETED: "Completed: the patient was seen",
+    Appointment.Status.NO_SHOW: "No-show: the patient did not come",
+}
+
+
 class OutcomeForm(forms.Form):
     status = forms.ChoiceField(
         label="Outcome", required=False,
-        choices=[
-            ("", "Not recorded yet"),
-            (Appointment.Status.COMPLETED, "Completed: the patient was seen"),
-            (Appointment.Status.NO_SHOW, "No-show: the patient did not come"),
-        ],
+        choices=[("", "Not recorded yet"), *((status, OUTCOME_LABELS[status]) for status in OUTCOME_STATUSES)],
         help_text="Can be recorded once the visit has started.",
     )
     notes = forms.CharField(

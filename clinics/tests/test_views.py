@@ -39,6 +39,15 @@ def test_home_shows_a_patients_next_appointment(client, patient, slot):
     assert "Your next appointments" in html and f"Dr. {slot.doctor.user.name}" in html
 
 
+def test_home_does_not_show_another_patients_appointment(client, patient, other_patient, slot):
+    theirs = SlotFactory(doctor=DoctorFactory(user__name="Zed Zebrowski"))
+    services.appointment_book(patient=other_patient, slot_id=theirs.pk)
+    services.appointment_book(patient=patient, slot_id=slot.pk)
+    client.force_login(patient.user)
+    html = client.get(reverse("clinics:home")).content.decode()
+    assert f"Dr. {slot.doctor.user.name}" in html and "Zebrowski" not in html
+
+
 # --- search ---------------------------------------------------------------------
 
 

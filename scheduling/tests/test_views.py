@@ -446,6 +446,12 @@ def test_slot_page_renders_the_form_and_upcoming_slots(doctor_client, slot):
     assert "0 of 1" in html
 
 
+def test_slot_page_lists_only_the_doctors_own_slots(doctor_client, slot, other_doctor):
+    SlotFactory(doctor=other_doctor, capacity=7)
+    html = _html(doctor_client.get(reverse("scheduling:slot-create")))
+    assert "0 of 1" in html and "0 of 7" not in html
+
+
 def test_doctor_opens_a_slot_in_the_clinic_time_zone(doctor_client, doctor):
     day = timezone.localdate(timezone=doctor.clinic.tzinfo) + timedelta(days=3)
     response = doctor_client.post(reverse("scheduling:slot-create"), _slot_form(day, capacity="2"))
