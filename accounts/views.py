@@ -40,7 +40,7 @@ def _throttled(request, throttle_class) -> str | None:
 def _home_for(user) -> str:
     if user.role == User.Role.DOCTOR:
         return reverse("scheduling:doctor-day")
-    return reverse("clinics:home")
+    return reverse("scheduling:home")
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -66,7 +66,7 @@ def register(request):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.name}. Your account is ready.")
-            return redirect(_safe_next(request) or reverse("clinics:home"))
+            return redirect(_safe_next(request) or reverse("scheduling:home"))
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)})
 
 

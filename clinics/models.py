@@ -1,5 +1,5 @@
 import zoneinfo
-from functools import cache
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,16 +7,39 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from healthsvc.models import TimeStampedModel
-
-
-@cache
-def _iana_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+from healthsvc.timezones import canonical_zone_names, zone_aliases
 
 
 def validate_timezone(value: str) -> None:
-    if value not in _iana_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone name.", code="invalid_timezone")
+    """Only canonical IANA zone names: an alias names its zone in the message,
+    and the host's `localtime` or `posixrules` is no zone at all."""
+    if value in canonical_zone_names():
+        return
+    canonical = zone_aliases().get(value)
+    hint = f" Use {canonical!r}." if canonical in canonical_zone_names() else ""
+    raise ValidationError(
+        f"{value!r} is not a canonical IANA time zone name (e.g. Asia/Kolkata).{hint}", code="invalid_timezone"
+    )
+
+
+# Bounds of the per-clinic booking policy (the defaults live in settings.BOOKING_POLICY).
+MAX_NOTICE_MINUTES = 60 * 24 * 30
+MAX_HORIZON_DAYS = 730
+MAX_CANCELLATION_WINDOW_MINUTES = 60 * 24 * 30
+MAX_ACTIVE_BOOKINGS = 100
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    """The booking rules a clinic's patients meet (staff and doctors are exempt):
+    book at least `min_notice_minutes` ahead and at most `booking_horizon_days`
+    days ahead, cancel or move at least `cancellation_window_minutes` before the
+    visit, and hold at most `max_active_bookings_per_patient` future visits."""
+
+    min_notice_minutes: int
+    booking_horizon_days: int
+    cancellation_window_minutes: int
+    max_active_bookings_per_patient: int
 
 
 class Clinic(TimeStampedModel):
@@ -40,6 +63,24 @@ class Clinic(TimeStampedModel):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     is_active = models.BooleanField(default=True)
+    # The booking policy; null means the server's default (settings.BOOKING_POLICY).
+    min_notice_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_NOTICE_MINUTES)],
+        help_text="No booking less than this many minutes ahead. Empty: the server's default.",
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_HORIZON_DAYS)],
+        help_text="No booking more than this many days ahead. Empty: the server's default.",
+    )
+    cancellation_window_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_CANCELLATION_WINDOW_MINUTES)],
+        help_text="Patients cannot cancel or move a visit less than this many minutes before it "
+                  "(staff and the doctor can). Empty: the server's default.",
+    )
+    max_active_bookings_per_patient = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_ACTIVE_BOOKINGS)],
+        help_text="How many future visits at this clinic one patient may hold. Empty: the server's default.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -52,6 +93,27 @@ class Clinic(TimeStampedModel):
                 condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
                 name="clinics_clinic_longitude_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(min_notice_minutes__isnull=True)
+                | models.Q(min_notice_minutes__lte=MAX_NOTICE_MINUTES),
+                name="clinics_clinic_min_notice_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(booking_horizon_days__isnull=True)
+                | models.Q(booking_horizon_days__gte=1, booking_horizon_days__lte=MAX_HORIZON_DAYS),
+                name="clinics_clinic_booking_horizon_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancellation_window_minutes__isnull=True)
+                | models.Q(cancellation_window_minutes__lte=MAX_CANCELLATION_WINDOW_MINUTES),
+                name="clinics_clinic_cancellation_window_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_active_bookings_per_patient__isnull=True)
+                | models.Q(max_active_bookings_per_patient__gte=1,
+                           max_active_bookings_per_patient__lte=MAX_ACTIVE_BOOKINGS),
+                name="clinics_clinic_max_active_bookings_range",
+            ),
         ]
         indexes = [models.Index(fields=["city"], name="clinics_clinic_city_idx")]
 
@@ -61,6 +123,15 @@ class Clinic(TimeStampedModel):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def booking_policy(self) -> BookingPolicy:
+        """This clinic's rules, each falling back to the server's default."""
+        defaults = settings.BOOKING_POLICY
+        return BookingPolicy(**{
+            name: defaults[name] if getattr(self, name) is None else getattr(self, name)
+            for name in BookingPolicy.__dataclass_fields__
+        })
 
 
 class Doctor(TimeStampedModel):
@@ -74,6 +145,10 @@ class Doctor(TimeStampedModel):
         default=20, validators=[MinValueValidator(1), MaxValueValidator(500)]
     )
     is_active = models.BooleanField(default=True)
+    requires_approval = models.BooleanField(
+        default=False,
+        help_text="New bookings start pending and hold their place until the doctor or staff confirm them.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -1,6 +1,6 @@
 """Reads for clinics and doctors."""
 
-from django.db.models import ExpressionWrapper, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import ExpressionWrapper, FloatField, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import User
@@ -80,20 +80,13 @@ def doctor_filter(
 
 def doctor_list(
     *, user: User | None = None, specialty: str | None = None, clinic_id: int | None = None,
-    city: str | None = None, search: str | None = None, with_next_free: bool = False,
+    city: str | None = None, search: str | None = None,
 ) -> QuerySet[Doctor]:
-    """Active doctors at active clinics (admins see all), with user and clinic, by
-    name; optionally annotated with `next_free_start`, their earliest bookable slot."""
+    """Active doctors at active clinics (admins see all), with user and clinic, by name."""
     doctors = Doctor.objects.select_related("user", "clinic")
     if not _sees_inactive(user):
         doctors = doctors.filter(is_active=True, clinic__is_active=True)
     doctors = doctor_filter(doctors, specialty=specialty, clinic_id=clinic_id, city=city, search=search)
-    if with_next_free:
-        from scheduling.selectors import slot_list_bookable  # scheduling depends on clinics, not back
-
-        # "Bookable" has one definition: the one the slot list and booking use.
-        next_free = slot_list_bookable().filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
-        doctors = doctors.annotate(next_free_start=Subquery(next_free))
     return doctors.order_by("user__name", "id")
 
 

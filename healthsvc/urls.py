@@ -20,7 +20,6 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("", include("scheduling.urls")),
     path("", include("accounts.urls")),
-    path("", include("clinics.urls")),
 ]
 
 handler404 = "healthsvc.views.not_found"

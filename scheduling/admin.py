@@ -20,7 +20,7 @@ from clinics.models import Clinic
 from healthsvc.exceptions import ApplicationError
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot, IdempotencyKey, TodayAppointment
-from scheduling.services.booking import local_day_bounds
+from healthsvc.timezones import local_day_bounds
 
 
 def _local(moment, clinic) -> str:

@@ -68,3 +68,48 @@ class IdempotencyKeyReusedError(ApplicationError):
 class IdempotencyKeyInvalidError(ApplicationError):
     code, status = "VALIDATION_ERROR", 400
     default_message = "Invalid Idempotency-Key header."
+
+
+class BookingTooSoonError(ApplicationError):
+    code, status = "BOOKING_TOO_SOON", 409
+    default_message = "This time is too soon to book online; please call the clinic."
+
+
+class BookingTooFarError(ApplicationError):
+    code, status = "BOOKING_TOO_FAR", 409
+    default_message = "This time is not open for booking yet."
+
+
+class CancellationWindowPassedError(ApplicationError):
+    code, status = "CANCELLATION_WINDOW_PASSED", 409
+    default_message = "The visit is too close to cancel or move online; please call the clinic."
+
+
+class BookingLimitReachedError(ApplicationError):
+    code, status = "BOOKING_LIMIT_REACHED", 409
+    default_message = "You already hold the most upcoming visits this clinic allows."
+
+
+class CapacityBelowBookedError(ApplicationError):
+    code, status = "CAPACITY_BELOW_BOOKED", 409
+    default_message = "The capacity cannot go below the places already booked."
+
+
+class AvailabilityOverlapError(ApplicationError):
+    code, status = "AVAILABILITY_OVERLAP", 409
+    default_message = "These hours overlap another of the doctor's weekly rules on that day."
+
+
+class AvailabilityRuleNotFoundError(NotFoundError):
+    default_message = "Availability rule not found."
+
+
+class LeaveNotFoundError(NotFoundError):
+    default_message = "Leave not found."
+
+
+class ScheduleValidationError(ApplicationError):
+    """Input the schedule services refuse; carries `extra={"errors": {field: [message]}}`."""
+
+    code, status = "VALIDATION_ERROR", 400
+    default_message = "Invalid input."

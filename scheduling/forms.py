@@ -2,8 +2,8 @@
 
 from django import forms
 
-from scheduling.models import Appointment
-from scheduling.services.booking import OUTCOME_STATUSES
+from scheduling.models import Appointment, AvailabilityRule
+from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
 
@@ -82,3 +82,96 @@ class SlotCreateForm(forms.Form):
         label="Patients per slot", min_value=1, max_value=MAX_CAPACITY, initial=1,
         help_text="More than one for group sessions or walk-in style hours.",
     )
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _time_input():
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+# --- doctors: the visit -------------------------------------------------------------
+
+
+class DoctorCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the patient", max_length=2000,
+        help_text="The patient sees this, e.g. “Dr. Rao is away that day; please book another time.”",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+    )
+
+
+class DeclineForm(DoctorCancelForm):
+    pass
+
+
+# --- doctors: the weekly rules, generation, slots and time off ----------------------
+
+
+class RuleForm(forms.Form):
+    """One weekly rule, in the clinic's wall-clock time."""
+
+    weekday = forms.TypedChoiceField(label="Day", coerce=int, choices=AvailabilityRule.Weekday.choices)
+    start_time = forms.TimeField(label="From", widget=_time_input())
+    end_time = forms.TimeField(label="Until", widget=_time_input(), help_text="The last slot ends by then.")
+    slot_minutes = forms.TypedChoiceField(label="Slot length", coerce=int, choices=DURATION_CHOICES, initial=30)
+    capacity = forms.IntegerField(label="Patients per slot", min_value=1, max_value=MAX_CAPACITY, initial=1)
+    break_start = forms.TimeField(label="Break from", required=False, widget=_time_input())
+    break_end = forms.TimeField(label="Break until", required=False, widget=_time_input())
+
+    @classmethod
+    def for_rule(cls, rule: AvailabilityRule, data=None) -> "RuleForm":
+        initial = {name: getattr(rule, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+
+class GenerateForm(forms.Form):
+    date_from = forms.DateField(label="From", widget=_date_input())
+    date_to = forms.DateField(label="Until", widget=_date_input(), help_text="Up to a year ahead.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The last day must not be before the first.")
+        return data
+
+
+class SlotChangeForm(forms.Form):
+    """Change one slot: its capacity, or close / reopen it."""
+
+    capacity = forms.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+    action = forms.ChoiceField(choices=[("", "—"), ("close", "Close"), ("reopen", "Reopen")], required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("capacity") is None and not data.get("action"):
+            raise forms.ValidationError("Give a capacity, or close or reopen the slot.")
+        return data
+
+
+class DayActionForm(forms.Form):
+    date = forms.DateField()
+    action = forms.ChoiceField(choices=[("close", "Close the day"), ("reopen", "Reopen the day")])
+
+
+class LeaveForm(forms.Form):
+    """Time off in the clinic's calendar: whole days, or from a time on the
+    first day until a time on the last."""
+
+    first_day = forms.DateField(label="First day", widget=_date_input())
+    last_day = forms.DateField(label="Last day", required=False, widget=_date_input(),
+                               help_text="Leave empty for a single day.")
+    from_time = forms.TimeField(label="From", required=False, widget=_time_input(),
+                                help_text="Leave both times empty for whole days.")
+    until_time = forms.TimeField(label="Until", required=False, widget=_time_input())
+    reason = forms.CharField(label="Note", required=False, max_length=200,
+                             help_text="For you and the clinic staff; patients do not see it.")
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", "The last day must not be before the first.")
+        return data

@@ -113,14 +113,7 @@ class Appointment(TimeStampedModel):
     # Statuses that used a place on the slot and in the doctor's day: a
     # completed or no-show visit did too. booked_count counts these.
     PLACE_HOLDING_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
-    # The state machine: which status may follow which.
-    TRANSITIONS = {
-        Status.PENDING: {Status.CONFIRMED, Status.CANCELLED},
-        Status.CONFIRMED: {Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW},
-        Status.CANCELLED: set(),
-        Status.COMPLETED: set(),
-        Status.NO_SHOW: set(),
-    }
+    # Which status may follow which, and who changes it: services/lifecycle.py.
 
     # Each foreign key leads a composite index below, so none needs its own.
     patient = models.ForeignKey(
@@ -191,8 +184,99 @@ class Appointment(TimeStampedModel):
         """Whether the patient may still cancel or move it: active and not yet begun."""
         return self.is_active and self.start > timezone.now()
 
-    def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, set())
+
+class AvailabilityRule(TimeStampedModel):
+    """A doctor's weekly hours at a clinic, in the clinic's wall-clock time: every
+    `weekday` from `start_time` to `end_time`, slots of `slot_minutes` for
+    `capacity` patients each, none inside the optional break. Slots are made
+    from rules by services/availability.py; changing or removing a rule leaves
+    the slots already made as they are."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    doctor = models.ForeignKey("clinics.Doctor", on_delete=models.CASCADE, related_name="availability_rules")
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="availability_rules")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Clinic's local time.")
+    end_time = models.TimeField(help_text="Clinic's local time; the last slot ends by then.")
+    slot_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(MIN_SLOT_MINUTES), MaxValueValidator(MAX_SLOT_MINUTES)]
+    )
+    capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    break_start = models.TimeField(null=True, blank=True)
+    break_end = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["doctor", "weekday", "start_time", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="scheduling_rule_weekday_range"),
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="scheduling_rule_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=MIN_SLOT_MINUTES, slot_minutes__lte=MAX_SLOT_MINUTES),
+                name="scheduling_rule_slot_minutes_range",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1, capacity__lte=100), name="scheduling_rule_capacity_range"),
+            models.CheckConstraint(
+                condition=Q(break_start__isnull=True, break_end__isnull=True)
+                | Q(break_start__gte=F("start_time"), break_end__gt=F("break_start"), break_end__lte=F("end_time")),
+                name="scheduling_rule_break_inside_hours",
+            ),
+        ]
+        indexes = [models.Index(fields=["doctor", "weekday"], name="scheduling_rule_doctor_idx")]
+
+    def __str__(self):
+        hours = f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        return f"{self.get_weekday_display()} {hours}, {self.slot_minutes} min"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            errors["end_time"] = "The end must be after the start (on the same day)."
+        if (self.break_start is None) != (self.break_end is None):
+            errors["break_end" if self.break_end is None else "break_start"] = "Give both ends of the break, or neither."
+        elif self.break_start and self.break_end and self.start_time and self.end_time:
+            if self.break_end <= self.break_start:
+                errors["break_end"] = "The break must end after it starts."
+            elif self.break_start < self.start_time or self.break_end > self.end_time:
+                errors["break_start"] = "The break must lie within the working hours."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_break(self) -> bool:
+        return self.break_start is not None and self.break_end is not None
+
+
+class Leave(TimeStampedModel):
+    """Time a doctor is away, from `start` to `end` (whole days or part of one).
+    No slot is made inside it, and the free slots inside it cannot be booked;
+    appointments already inside it stay until someone cancels them."""
+
+    doctor = models.ForeignKey("clinics.Doctor", on_delete=models.CASCADE, related_name="leaves")
+    start = models.DateTimeField(help_text="Stored in UTC; shown in the clinic's time zone.")
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True, help_text="For staff and the doctor; patients do not see it.")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="scheduling_leave_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["doctor", "start", "end"], name="scheduling_leave_doctor_idx")]
+
+    def __str__(self):
+        tz = self.doctor.clinic.tzinfo
+        start, end = timezone.localtime(self.start, tz), timezone.localtime(self.end, tz)
+        return f"{self.doctor} away {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} {self.doctor.clinic.timezone}"
 
 
 class IdempotencyKey(models.Model):

@@ -1,24 +1,40 @@
 """Reads for slots and appointments, with their joins and the caller's scope."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from scheduling.exceptions import AppointmentNotFoundError, SlotNotFoundError
-from scheduling.models import Appointment, AppointmentSlot
+from clinics.models import Doctor
+from clinics.selectors import doctor_list
+from healthsvc.timezones import local_date_bounds
+from scheduling.exceptions import (
+    AppointmentNotFoundError,
+    AvailabilityRuleNotFoundError,
+    LeaveNotFoundError,
+    SlotNotFoundError,
+)
+from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
+
+
+def _on_leave() -> Exists:
+    """A leave of the slot's doctor overlapping the slot (the outer row)."""
+    return Exists(Leave.objects.filter(
+        doctor_id=OuterRef("doctor_id"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
+    ))
 
 
 def slot_list_bookable(
     *, doctor_id: int | None = None, clinic_id: int | None = None, specialty: str | None = None,
     start: datetime | None = None, end: datetime | None = None, available: bool = True,
 ) -> QuerySet[AppointmentSlot]:
-    """Future, active slots of active doctors at active clinics, earliest first;
-    with `available`, only those with a free place."""
+    """Future, active slots of active doctors at active clinics, outside the
+    doctor's leaves, earliest first; with `available`, only those with a free place."""
     slots = AppointmentSlot.objects.filter(
         is_active=True, start__gt=timezone.now(), doctor__is_active=True, clinic__is_active=True
-    ).select_related("clinic", "doctor__user")
+    ).exclude(_on_leave()).select_related("clinic", "doctor__user")
     if available:
         slots = slots.filter(booked_count__lt=F("capacity"))
     if doctor_id is not None:
@@ -84,3 +100,118 @@ def appointment_get_for_user(*, user: User, appointment_id: int) -> Appointment:
         return appointment_list_for_user(user=user).get(pk=appointment_id)
     except Appointment.DoesNotExist:
         raise AppointmentNotFoundError() from None
+
+
+# --- a doctor's schedule ------------------------------------------------------------
+
+
+def slot_list_for_doctor(*, doctor: Doctor, start: datetime | None = None, end: datetime | None = None):
+    """All the doctor's slots that have not ended (open and closed, full or
+    not), earliest first, each annotated with `on_leave`; for the doctor's and
+    staff's schedule pages."""
+    slots = AppointmentSlot.objects.filter(doctor=doctor, end__gt=start or timezone.now())
+    if end is not None:
+        slots = slots.filter(start__lt=end)
+    return slots.annotate(on_leave=_on_leave()).select_related("clinic").order_by("start", "id")
+
+
+def slot_get_for_doctor(*, doctor: Doctor, slot_id: int) -> AppointmentSlot:
+    """One of the doctor's own slots, open or closed. Raises SlotNotFoundError
+    for another doctor's slot too."""
+    try:
+        return AppointmentSlot.objects.select_related("clinic").get(pk=slot_id, doctor=doctor)
+    except AppointmentSlot.DoesNotExist:
+        raise SlotNotFoundError() from None
+
+
+def availability_rule_list(*, doctor: Doctor) -> QuerySet[AvailabilityRule]:
+    """The doctor's weekly rules, Monday first."""
+    return AvailabilityRule.objects.filter(doctor=doctor).select_related("clinic").order_by("weekday", "start_time", "id")
+
+
+def availability_rule_get(*, rule_id: int, doctor: Doctor | None = None) -> AvailabilityRule:
+    """One rule (of `doctor`, when given). Raises AvailabilityRuleNotFoundError."""
+    rules = AvailabilityRule.objects.select_related("doctor__clinic", "clinic")
+    if doctor is not None:
+        rules = rules.filter(doctor=doctor)
+    try:
+        return rules.get(pk=rule_id)
+    except AvailabilityRule.DoesNotExist:
+        raise AvailabilityRuleNotFoundError() from None
+
+
+def leave_list(*, doctor: Doctor, include_past: bool = False) -> QuerySet[Leave]:
+    """The doctor's leaves, soonest first; unless `include_past`, only those not yet over."""
+    leaves = Leave.objects.filter(doctor=doctor).select_related("doctor__clinic")
+    if not include_past:
+        leaves = leaves.filter(end__gt=timezone.now())
+    return leaves.order_by("start", "id")
+
+
+def leave_get(*, leave_id: int, doctor: Doctor | None = None) -> Leave:
+    """One leave (of `doctor`, when given). Raises LeaveNotFoundError."""
+    leaves = Leave.objects.select_related("doctor__clinic", "doctor__user")
+    if doctor is not None:
+        leaves = leaves.filter(doctor=doctor)
+    try:
+        return leaves.get(pk=leave_id)
+    except Leave.DoesNotExist:
+        raise LeaveNotFoundError() from None
+
+
+def leave_appointments(*, leave: Leave) -> QuerySet[Appointment]:
+    """The active appointments inside a leave: someone must cancel or keep them."""
+    return (
+        Appointment.objects.filter(
+            doctor_id=leave.doctor_id, status__in=Appointment.ACTIVE_STATUSES, start__lt=leave.end, end__gt=leave.start
+        )
+        .select_related("patient__user", "doctor__user", "clinic", "slot")
+        .order_by("start", "id")
+    )
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    """One local day of a doctor: the appointments (every status), the places
+    they hold against the daily maximum, and the places still free to book."""
+
+    doctor: Doctor
+    date: date
+    start: datetime
+    end: datetime
+    appointments: list[Appointment]
+    booked: int
+    free_places: int
+
+    @property
+    def max_patients_per_day(self) -> int:
+        return self.doctor.max_patients_per_day
+
+
+def doctor_day_schedule(*, doctor: Doctor, day: date | None = None) -> DaySchedule:
+    """The doctor's day in the clinic's calendar (today by default). `booked`
+    counts as the booking core's daily limit does (completed and no-show
+    visits used a place too); `free_places` is what patients can still book:
+    the free places of that day's bookable slots, capped by the daily limit."""
+    tz = doctor.clinic.tzinfo
+    day = day or timezone.localdate(timezone=tz)
+    start, end = local_date_bounds(day, tz)
+    appointments = list(
+        Appointment.objects.filter(doctor=doctor, start__gte=start, start__lt=end)
+        .select_related("patient__user", "doctor__user", "clinic", "slot")
+        .order_by("start", "id")
+    )
+    booked = sum(a.holds_place for a in appointments)
+    bookable = slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
+    open_places = sum(capacity - held for capacity, held in bookable.values_list("capacity", "booked_count"))
+    free = max(0, min(open_places, doctor.max_patients_per_day - booked))
+    return DaySchedule(doctor=doctor, date=day, start=start, end=end, appointments=appointments, booked=booked,
+                       free_places=free)
+
+
+def doctor_list_with_next_free(**filters) -> QuerySet[Doctor]:
+    """clinics.selectors.doctor_list, each doctor annotated with
+    `next_free_start`: their earliest slot a patient can book (the same
+    definition the slot list and booking use)."""
+    next_free = slot_list_bookable().filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+    return doctor_list(**filters).annotate(next_free_start=Subquery(next_free))

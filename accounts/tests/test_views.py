@@ -35,7 +35,7 @@ def test_register_page_renders_with_labelled_fields(client):
 
 def test_register_creates_a_logged_in_patient(client):
     response = _register(client)
-    assert response.status_code == 302 and response.url == reverse("clinics:home")
+    assert response.status_code == 302 and response.url == reverse("scheduling:home")
     user = User.objects.get(email="nina@example.com")
     assert user.role == User.Role.PATIENT and Patient.objects.filter(user=user).exists()
     assert client.session[SESSION_KEY] == str(user.pk)
@@ -48,7 +48,7 @@ def test_register_returns_to_a_safe_next_page_only(client, slot):
     assert _register(client, next=book).url == book
     client.logout()
     response = _register(client, email="evil@example.com", next="https://evil.example/")
-    assert response.url == reverse("clinics:home")
+    assert response.url == reverse("scheduling:home")
 
 
 def test_register_with_a_taken_email_shows_the_error(client, patient):
@@ -80,7 +80,7 @@ def test_register_shows_field_errors_linked_to_their_inputs(client):
 
 def test_logged_in_user_visiting_register_goes_home(client, patient):
     client.force_login(patient.user)
-    assert client.get(reverse("accounts:register")).url == reverse("clinics:home")
+    assert client.get(reverse("accounts:register")).url == reverse("scheduling:home")
 
 
 # --- login / logout -----------------------------------------------------------
@@ -93,7 +93,7 @@ def test_login_page_renders(client):
 
 def test_patient_logs_in_with_email_any_case(client, patient):
     response = client.post(reverse("accounts:login"), {"username": "PAT@example.com", "password": TEST_PASSWORD})
-    assert response.status_code == 302 and response.url == reverse("clinics:home")
+    assert response.status_code == 302 and response.url == reverse("scheduling:home")
     assert client.session[SESSION_KEY] == str(patient.user.pk)
 
 
@@ -151,14 +151,14 @@ def test_session_ends_after_15_idle_minutes(client, patient):
 
 
 def test_header_shows_the_right_links_per_role(client, patient, doctor):
-    anonymous = client.get(reverse("clinics:home")).content.decode()
+    anonymous = client.get(reverse("scheduling:home")).content.decode()
     assert "Log in" in anonymous and "Register" in anonymous and "My appointments" not in anonymous
     client.force_login(patient.user)
-    html = client.get(reverse("clinics:home")).content.decode()
+    html = client.get(reverse("scheduling:home")).content.decode()
     assert "My appointments" in html and "My profile" in html and "Log out" in html
     assert 'action="/accounts/logout/"' in html and "My day" not in html
     client.force_login(doctor.user)
-    assert "My day" in client.get(reverse("clinics:home")).content.decode()
+    assert "My day" in client.get(reverse("scheduling:home")).content.decode()
 
 
 # --- password reset -----------------------------------------------------------

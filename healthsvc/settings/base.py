@@ -141,6 +141,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Booking policy -----------------------------------------------------------
+# Each clinic may set its own (clinics.Clinic); these apply where it does not.
+# Staff and doctors are exempt: they book at short notice, far ahead, on behalf
+# of anyone, and cancel at any time before the visit.
+BOOKING_POLICY = {
+    "min_notice_minutes": env.int("BOOKING_MIN_NOTICE_MINUTES", default=60),
+    "booking_horizon_days": env.int("BOOKING_HORIZON_DAYS", default=90),
+    "cancellation_window_minutes": env.int("BOOKING_CANCELLATION_WINDOW_MINUTES", default=120),
+    "max_active_bookings_per_patient": env.int("BOOKING_MAX_ACTIVE_PER_PATIENT", default=6),
+}
+
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

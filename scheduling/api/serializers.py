@@ -11,7 +11,7 @@ from clinics.models import Clinic, Doctor
 from healthsvc.api.fields import MAX_ID, AwareDateTimeField, IdRelatedField
 from healthsvc.api.serializers import InputSerializer
 from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment
-from scheduling.services.booking import OUTCOME_STATUSES
+from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
 

@@ -1,15 +1,27 @@
-"""Every write to slots and appointments. The admin, the API, the portal and
-management commands call these; nothing else writes `booked_count` or `status`."""
+"""Every write to slots, schedules and appointments. The admin, the API, the
+portal and management commands call these; nothing else writes `booked_count`
+or `status` (lifecycle.py is the state machine, places.py the place counter)."""
 
-from .booking import (  # noqa: F401
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    appointment_set_outcome,
+from .availability import (  # noqa: F401
+    GenerationResult,
+    availability_rule_create,
+    availability_rule_delete,
+    availability_rule_update,
+    slots_generate,
+    slots_generate_ahead,
 )
-from .slots import slot_create, slot_deactivate, slot_update  # noqa: F401
+from .booking import appointment_book, appointment_reschedule  # noqa: F401
 from .idempotency import (  # noqa: F401
     IdempotentResponse,
     idempotency_key_run,
     idempotency_keys_purge_expired,
 )
+from .leaves import leave_create, leave_delete  # noqa: F401
+from .lifecycle import (  # noqa: F401
+    OUTCOME_STATUSES,
+    appointment_cancel,
+    appointment_confirm,
+    appointment_decline,
+    appointment_set_outcome,
+)
+from .slots import slot_create, slot_deactivate, slot_update, slots_close_day, slots_reopen_day  # noqa: F401

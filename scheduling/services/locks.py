@@ -5,7 +5,9 @@ wait on each other in a cycle (no deadlock):
 
     appointment -> patient -> doctor(s) by id -> slot(s) by id
 
-A service may skip a level, never go back up. On SQLite `select_for_update`
+A service may skip a level, never go back up. The doctor row also guards the
+doctor's schedule: availability rules, leaves and slot generation take it,
+so a booking, a new leave and a generation of one doctor never interleave. On SQLite `select_for_update`
 is a no-op; there `"transaction_mode": "IMMEDIATE"` makes every transaction
 take the database's single write lock at BEGIN, which serialises writers.
 """

@@ -1,26 +1,40 @@
-"""Opening, changing and closing appointment slots."""
+"""Opening, changing, closing and reopening appointment slots.
 
-from datetime import datetime, timedelta
+A closed slot (`is_active` false) cannot be booked and is not listed; it keeps
+its row, so a slot generation never makes it again (availability.py skips
+every start that has a slot, open or closed) and the doctor can reopen it.
+"""
+
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
 from healthsvc.db import violated_constraint
+from healthsvc.timezones import local_date_bounds
 from scheduling.exceptions import (
+    CapacityBelowBookedError,
     DoctorNotVerifiedError,
     SlotHasBookingsError,
+    SlotOverlapError,
     SlotUnavailableError,
     SlotValidationError,
 )
-from scheduling.exceptions import SlotOverlapError
-from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, AppointmentSlot
+from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, AppointmentSlot
 
 from .locks import doctor_get_for_update, slot_get_for_update
 
 MAX_CAPACITY = 100
-# How far ahead a slot may be opened (booking-policy horizons come later).
+# How far ahead a slot may be opened by hand (patients book within the
+# clinic's booking horizon; generation goes at most 366 days ahead).
 MAX_DAYS_AHEAD = 5 * 366
+_OVERLAP_CONSTRAINTS = (
+    "scheduling_slot_no_overlap",
+    "scheduling_slot_unique_doctor_start",
+    "scheduling_appointmentslot.doctor_id, scheduling_appointmentslot.start",  # SQLite's message
+)
 
 
 def _invalid(field: str, message: str) -> SlotValidationError:
@@ -40,6 +54,16 @@ def _validate_shape(*, start: datetime, duration_minutes: int, capacity: int) ->
         raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
 
 
+def _is_overlap(exc: IntegrityError) -> bool:
+    name = violated_constraint(exc)
+    return any(fragment in name for fragment in _OVERLAP_CONSTRAINTS)
+
+
+def _overlaps_active(*, doctor_id: int, start: datetime, end: datetime, exclude_id: int | None = None) -> bool:
+    others = AppointmentSlot.objects.filter(doctor_id=doctor_id, is_active=True, start__lt=end, end__gt=start)
+    return others.exclude(pk=exclude_id).exists()
+
+
 @transaction.atomic
 def slot_create(
     *, doctor: Doctor, start: datetime, duration_minutes: int = 30, capacity: int = 1, clinic: Clinic | None = None
@@ -56,8 +80,7 @@ def slot_create(
         raise _invalid("clinic_id", "The doctor does not work at this clinic.")
     if not (doctor.is_active and clinic.is_active):
         raise SlotUnavailableError("The doctor or the clinic is no longer active.")
-    end = start + timedelta(minutes=duration_minutes)
-    if AppointmentSlot.objects.filter(doctor=doctor, is_active=True, start__lt=end, end__gt=start).exists():
+    if _overlaps_active(doctor_id=doctor.pk, start=start, end=start + timedelta(minutes=duration_minutes)):
         raise SlotOverlapError()
     try:
         with transaction.atomic():
@@ -65,24 +88,59 @@ def slot_create(
                 doctor=doctor, clinic=clinic, start=start, duration_minutes=duration_minutes, capacity=capacity
             )
     except IntegrityError as exc:
-        name = violated_constraint(exc)
-        if "scheduling_slot_no_overlap" in name or "scheduling_slot_unique_doctor_start" in name or (
-            "scheduling_appointmentslot.doctor_id, scheduling_appointmentslot.start" in name
-        ):
+        if _is_overlap(exc):
+            raise SlotOverlapError() from exc
+        raise
+
+
+def _has_active_appointments(slot: AppointmentSlot) -> bool:
+    return slot.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).exists()
+
+
+def _reopen(slot: AppointmentSlot) -> None:
+    """Reopen a locked, closed slot (its doctor locked too). Raises
+    SlotUnavailableError for a slot that has begun, SlotOverlapError."""
+    if slot.is_past:
+        raise SlotUnavailableError("A slot that has begun cannot be reopened.")
+    if _overlaps_active(doctor_id=slot.doctor_id, start=slot.start, end=slot.end, exclude_id=slot.pk):
+        raise SlotOverlapError("Another open slot of the doctor overlaps this one.")
+    slot.is_active = True
+    try:
+        with transaction.atomic():
+            slot.save(update_fields=["is_active", "updated_at"])
+    except IntegrityError as exc:
+        if _is_overlap(exc):
             raise SlotOverlapError() from exc
         raise
 
 
 @transaction.atomic
-def slot_update(*, slot_id: int, capacity: int) -> AppointmentSlot:
-    """Change a slot's capacity, never below its booked places. Locks the slot."""
+def slot_update(*, slot_id: int, capacity: int | None = None, is_active: bool | None = None) -> AppointmentSlot:
+    """Change a slot's capacity (never below its booked places), or close or
+    reopen it (closing one that holds active appointments is refused).
+
+    Locks the slot's doctor (a reopened slot must not overlap another open
+    one), then the slot. Raises SlotValidationError, CapacityBelowBookedError,
+    SlotHasBookingsError, SlotUnavailableError, SlotOverlapError.
+    """
+    doctor_id = AppointmentSlot.objects.filter(pk=slot_id).values_list("doctor_id", flat=True).first()
+    if doctor_id is not None:
+        doctor_get_for_update(doctor_id=doctor_id)
     slot = slot_get_for_update(slot_id=slot_id)
-    if not 1 <= capacity <= MAX_CAPACITY:
-        raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
-    if capacity < slot.booked_count:
-        raise _invalid("capacity", f"{slot.booked_count} places are already booked.")
-    slot.capacity = capacity
-    slot.save(update_fields=["capacity", "updated_at"])
+    if capacity is not None:
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
+        if capacity < slot.booked_count:
+            raise CapacityBelowBookedError(f"{slot.booked_count} places are already booked on this slot.")
+        slot.capacity = capacity
+        slot.save(update_fields=["capacity", "updated_at"])
+    if is_active is False and slot.is_active:
+        if _has_active_appointments(slot):
+            raise SlotHasBookingsError("The slot holds active appointments; cancel them before closing it.")
+        slot.is_active = False
+        slot.save(update_fields=["is_active", "updated_at"])
+    elif is_active is True and not slot.is_active:
+        _reopen(slot)
     return slot
 
 
@@ -91,9 +149,48 @@ def slot_deactivate(*, slot_id: int) -> AppointmentSlot:
     """Soft-delete a slot that holds no active appointment. Locks the slot, so
     a booking cannot land between the check and the delete. Raises SlotHasBookingsError."""
     slot = slot_get_for_update(slot_id=slot_id)
-    if slot.appointments.filter(status__in=slot.appointments.model.ACTIVE_STATUSES).exists():
+    if _has_active_appointments(slot):
         raise SlotHasBookingsError()
     if slot.is_active:
         slot.is_active = False
         slot.save(update_fields=["is_active", "updated_at"])
     return slot
+
+
+def _future_slots_of_day(doctor: Doctor, day: date):
+    start, end = local_date_bounds(day, doctor.clinic.tzinfo)
+    return AppointmentSlot.objects.filter(doctor=doctor, start__gte=max(start, timezone.now()), start__lt=end)
+
+
+@transaction.atomic
+def slots_close_day(*, doctor: Doctor, day: date) -> tuple[int, int]:
+    """Close every open slot of the doctor's local day `day` that has not begun
+    and holds no active appointment. Returns (closed, kept because booked).
+
+    Locks the doctor: bookings of the doctor lock it first, so none lands on a
+    slot between the check and the close."""
+    doctor = doctor_get_for_update(doctor_id=doctor.pk)
+    open_slots = _future_slots_of_day(doctor, day).filter(is_active=True)
+    booked = Appointment.objects.filter(slot=OuterRef("pk"), status__in=Appointment.ACTIVE_STATUSES)
+    kept = open_slots.filter(Exists(booked)).count()
+    closed = open_slots.exclude(Exists(booked)).update(is_active=False, updated_at=timezone.now())
+    return closed, kept
+
+
+@transaction.atomic
+def slots_reopen_day(*, doctor: Doctor, day: date) -> int:
+    """Reopen the closed slots of the doctor's local day `day` that have not
+    begun, skipping any that would overlap an open one. Returns how many.
+    Locks the doctor, then each slot."""
+    doctor = doctor_get_for_update(doctor_id=doctor.pk)
+    reopened = 0
+    for slot_id in _future_slots_of_day(doctor, day).filter(is_active=False).order_by("start", "id").values_list(
+        "pk", flat=True
+    ):
+        slot = slot_get_for_update(slot_id=slot_id)
+        try:
+            _reopen(slot)
+        except (SlotOverlapError, SlotUnavailableError):
+            continue
+        reopened += 1
+    return reopened

@@ -8,10 +8,15 @@ from clinics.tests.factories import DoctorFactory
 from scheduling.models import Appointment, AppointmentSlot
 
 
+# Starts cycle through 60 days (inside the default 90-day booking horizon);
+# tests that need one doctor's slots far apart give `start` themselves.
+_CYCLE_HOURS = 60 * 24
+
+
 def _next_start(n: int):
     # Distinct, future, minute-aligned starts: one every hour from tomorrow.
     base = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return base + timedelta(hours=n)
+    return base + timedelta(hours=n % _CYCLE_HOURS)
 
 
 class SlotFactory(factory.django.DjangoModelFactory):

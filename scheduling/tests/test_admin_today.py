@@ -12,7 +12,7 @@ from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
-from scheduling.services.booking import local_day_bounds
+from healthsvc.timezones import local_day_bounds
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_mark_no_show_reports_what_the_core_refused(staff_client, clinics_today)
     pune.refresh_from_db()
     london.refresh_from_db()
     assert (pune.status, london.status) == ("completed", "no_show")
-    assert f"#{pune.pk}: Cannot change a completed appointment" in response.content.decode()
+    assert f"#{pune.pk}: A completed appointment cannot become no-show" in response.content.decode()
 
 
 def test_cancel_action_asks_for_a_reason_then_cancels_through_the_core(staff_client, clinics_today):

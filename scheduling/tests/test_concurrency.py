@@ -26,7 +26,7 @@ from scheduling.exceptions import (
     SlotFullError,
 )
 from scheduling.models import Appointment, AppointmentSlot
-from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule
+from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

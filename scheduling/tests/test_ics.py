@@ -15,14 +15,15 @@ FIXED_NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def appointment(patient):
+def appointment(patient, admin_user):
     clinic = ClinicFactory(
         name="Heart; Care, Pune", address="12 FC Road, Shivajinagar", city="Pune", state="MH", zip_code="411001",
         timezone="Asia/Kolkata", phone="+91 20 5555 0101",
     )
     doctor = DoctorFactory(clinic=clinic, specialty="Cardiology", user__name="Anil Mehta")
     slot = SlotFactory(doctor=doctor, start=datetime(2030, 3, 1, 4, 30, tzinfo=UTC), duration_minutes=45)
-    return services.appointment_book(patient=patient, slot_id=slot.pk, reason="Private: chest pain")
+    # Years ahead, beyond what a patient may book online: staff book it.
+    return services.appointment_book(patient=patient, slot_id=slot.pk, reason="Private: chest pain", booked_by=admin_user)
 
 
 def _unfold(text: str) -> list[str]:

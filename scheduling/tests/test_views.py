@@ -56,7 +56,7 @@ def _html(response):
 
 PATIENT_PAGES = ["appointment-list"]
 PATIENT_APPOINTMENT_PAGES = ["appointment-detail", "appointment-cancel", "appointment-reschedule"]
-DOCTOR_PAGES = ["doctor-day", "slot-create"]
+DOCTOR_PAGES = ["doctor-day", "slot-list", "my-week", "leave-list"]
 
 
 @pytest.mark.parametrize("name", PATIENT_PAGES + DOCTOR_PAGES)
@@ -274,7 +274,7 @@ def test_cancelling_twice_says_there_is_nothing_to_cancel(patient_client, patien
     services.appointment_cancel(appointment_id=booked.pk, by=patient.user)
     url = reverse("scheduling:appointment-cancel", args=[booked.pk])
     response = patient_client.post(url, {"reason": "x"}, follow=True)
-    assert "there is nothing to cancel" in _html(response)
+    assert "This appointment is cancelled; it cannot be cancelled here." in _html(response)
     booked.slot.refresh_from_db()
     assert booked.slot.booked_count == 0  # the place was given back once, not twice
 
@@ -440,7 +440,7 @@ def _slot_form(day, at="10:30", **overrides):
 
 
 def test_slot_page_renders_the_form_and_upcoming_slots(doctor_client, slot):
-    response = doctor_client.get(reverse("scheduling:slot-create"))
+    response = doctor_client.get(reverse("scheduling:slot-list"))
     html = _html(response)
     assert response.status_code == 200 and 'for="id_start_time"' in html and "Asia/Kolkata" in html
     assert "0 of 1" in html
@@ -448,13 +448,13 @@ def test_slot_page_renders_the_form_and_upcoming_slots(doctor_client, slot):
 
 def test_slot_page_lists_only_the_doctors_own_slots(doctor_client, slot, other_doctor):
     SlotFactory(doctor=other_doctor, capacity=7)
-    html = _html(doctor_client.get(reverse("scheduling:slot-create")))
+    html = _html(doctor_client.get(reverse("scheduling:slot-list")))
     assert "0 of 1" in html and "0 of 7" not in html
 
 
 def test_doctor_opens_a_slot_in_the_clinic_time_zone(doctor_client, doctor):
     day = timezone.localdate(timezone=doctor.clinic.tzinfo) + timedelta(days=3)
-    response = doctor_client.post(reverse("scheduling:slot-create"), _slot_form(day, capacity="2"))
+    response = doctor_client.post(reverse("scheduling:slot-list"), _slot_form(day, capacity="2"))
     assert response.status_code == 302
     slot = AppointmentSlot.objects.get(doctor=doctor)
     assert slot.start == datetime.combine(day, time(10, 30), tzinfo=doctor.clinic.tzinfo)
@@ -464,22 +464,22 @@ def test_doctor_opens_a_slot_in_the_clinic_time_zone(doctor_client, doctor):
 
 def test_overlapping_slot_is_refused_with_a_message(doctor_client, doctor):
     day = timezone.localdate(timezone=doctor.clinic.tzinfo) + timedelta(days=3)
-    doctor_client.post(reverse("scheduling:slot-create"), _slot_form(day))
-    response = doctor_client.post(reverse("scheduling:slot-create"), _slot_form(day, at="10:45"))
+    doctor_client.post(reverse("scheduling:slot-list"), _slot_form(day))
+    response = doctor_client.post(reverse("scheduling:slot-list"), _slot_form(day, at="10:45"))
     assert response.status_code == 409 and "overlapping" in _html(response)
     assert AppointmentSlot.objects.filter(doctor=doctor).count() == 1
 
 
 def test_slot_in_the_past_is_a_form_error(doctor_client, doctor):
     day = timezone.localdate(timezone=doctor.clinic.tzinfo) - timedelta(days=1)
-    response = doctor_client.post(reverse("scheduling:slot-create"), _slot_form(day))
+    response = doctor_client.post(reverse("scheduling:slot-list"), _slot_form(day))
     assert response.status_code == 400 and "The slot must start in the future." in _html(response)
     assert not AppointmentSlot.objects.exists()
 
 
 def test_slot_form_checks_its_fields(doctor_client):
     data = {"date": "", "start_time": "25:00", "capacity": "0"}
-    response = doctor_client.post(reverse("scheduling:slot-create"), data)
+    response = doctor_client.post(reverse("scheduling:slot-list"), data)
     html = _html(response)
     assert response.status_code == 200 and "Enter a valid time." in html
     assert "Ensure this value is greater than or equal to 1." in html
@@ -488,10 +488,10 @@ def test_slot_form_checks_its_fields(doctor_client):
 
 def test_unverified_doctor_sees_the_refusal(client, unverified_doctor):
     client.force_login(unverified_doctor.user)
-    page = client.get(reverse("scheduling:slot-create"))
+    page = client.get(reverse("scheduling:slot-list"))
     assert "waiting for verification" in _html(page)
     day = timezone.localdate(timezone=unverified_doctor.clinic.tzinfo) + timedelta(days=3)
-    response = client.post(reverse("scheduling:slot-create"), _slot_form(day))
+    response = client.post(reverse("scheduling:slot-list"), _slot_form(day))
     assert response.status_code == 403
     assert "must be verified by an admin before you can open slots" in _html(response)
     assert not AppointmentSlot.objects.exists()

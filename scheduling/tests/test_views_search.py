@@ -27,7 +27,7 @@ def _tomorrow_at(clinic, hour, minute=0, days=1):
 
 
 def test_home_offers_the_search_and_specialties(client, doctor, other_doctor):
-    html = client.get(reverse("clinics:home")).content.decode()
+    html = client.get(reverse("scheduling:home")).content.decode()
     assert 'role="search"' in html and 'action="/doctors/"' in html
     assert "?specialty=Cardiology" in html and "?specialty=Dermatology" in html
 
@@ -35,7 +35,7 @@ def test_home_offers_the_search_and_specialties(client, doctor, other_doctor):
 def test_home_shows_a_patients_next_appointment(client, patient, slot):
     services.appointment_book(patient=patient, slot_id=slot.pk, reason="Checkup")
     client.force_login(patient.user)
-    html = client.get(reverse("clinics:home")).content.decode()
+    html = client.get(reverse("scheduling:home")).content.decode()
     assert "Your next appointments" in html and f"Dr. {slot.doctor.user.name}" in html
 
 
@@ -44,7 +44,7 @@ def test_home_does_not_show_another_patients_appointment(client, patient, other_
     services.appointment_book(patient=other_patient, slot_id=theirs.pk)
     services.appointment_book(patient=patient, slot_id=slot.pk)
     client.force_login(patient.user)
-    html = client.get(reverse("clinics:home")).content.decode()
+    html = client.get(reverse("scheduling:home")).content.decode()
     assert f"Dr. {slot.doctor.user.name}" in html and "Zebrowski" not in html
 
 
@@ -70,7 +70,7 @@ def _names(response):
 
 def test_search_lists_every_active_doctor_by_name(client, two_cities):
     DoctorFactory(is_active=False, user__name="Zed Gone")
-    response = client.get(reverse("clinics:doctor-list"))
+    response = client.get(reverse("scheduling:doctor-list"))
     assert response.status_code == 200
     assert _names(response) == ["Anil Mehta", "Emma Clarke", "Kavya Rao"]
 
@@ -86,16 +86,16 @@ def test_search_lists_every_active_doctor_by_name(client, two_cities):
     ],
 )
 def test_search_filters(client, two_cities, query, expected):
-    assert _names(client.get(reverse("clinics:doctor-list"), query)) == expected
+    assert _names(client.get(reverse("scheduling:doctor-list"), query)) == expected
 
 
 def test_search_by_clinic(client, two_cities):
     clinic = two_cities["clarke"].clinic
-    assert _names(client.get(reverse("clinics:doctor-list"), {"clinic": clinic.pk})) == ["Emma Clarke"]
+    assert _names(client.get(reverse("scheduling:doctor-list"), {"clinic": clinic.pk})) == ["Emma Clarke"]
 
 
 def test_search_with_an_unknown_choice_shows_an_error_and_ignores_it(client, two_cities):
-    response = client.get(reverse("clinics:doctor-list"), {"clinic": "999999", "specialty": "Cardiology"})
+    response = client.get(reverse("scheduling:doctor-list"), {"clinic": "999999", "specialty": "Cardiology"})
     assert response.status_code == 200
     assert "Select a valid choice." in response.content.decode()
     assert _names(response) == ["Anil Mehta", "Emma Clarke"]
@@ -108,35 +108,35 @@ def test_result_shows_clinic_address_and_next_free_time_in_the_clinic_zone(clien
     full = SlotFactory(doctor=doctor, start=start - timedelta(hours=1), capacity=1)
     SlotFactory(doctor=two_cities["clarke"], start=_tomorrow_at(two_cities["clarke"].clinic, 14))
     services.appointment_book(patient=PatientFactory(), slot_id=full.pk)
-    html = client.get(reverse("clinics:doctor-list"), {"city": "Pune"}).content.decode()
+    html = client.get(reverse("scheduling:doctor-list"), {"city": "Pune"}).content.decode()
     assert "12 FC Road" in html and "Heart Care" in html
     assert f"{start.astimezone(doctor.clinic.tzinfo):%H:%M}" == "09:30" and ", 09:30" in html
     assert "IST (Asia/Kolkata)" in html
     assert f"?week={start.date():%Y-%m-%d}" in html
-    london = client.get(reverse("clinics:doctor-list"), {"city": "London"}).content.decode()
+    london = client.get(reverse("scheduling:doctor-list"), {"city": "London"}).content.decode()
     assert ", 14:00" in london and "(Europe/London)" in london
 
 
 def test_doctor_without_free_time_says_so(client, doctor):
-    assert "No free times at the moment." in client.get(reverse("clinics:doctor-list")).content.decode()
+    assert "No free times at the moment." in client.get(reverse("scheduling:doctor-list")).content.decode()
 
 
 def test_search_is_paginated_and_keeps_the_filters(client, clinic):
     for n in range(12):
         DoctorFactory(clinic=clinic, specialty="Cardiology", user__name=f"Doctor {n:02d}")
-    first = client.get(reverse("clinics:doctor-list"), {"specialty": "Cardiology"})
+    first = client.get(reverse("scheduling:doctor-list"), {"specialty": "Cardiology"})
     assert len(first.context["page"].object_list) == 10 and first.context["page"].paginator.count == 12
     assert "?specialty=Cardiology&amp;page=2" in first.content.decode()
-    second = client.get(reverse("clinics:doctor-list"), {"specialty": "Cardiology", "page": 2})
+    second = client.get(reverse("scheduling:doctor-list"), {"specialty": "Cardiology", "page": 2})
     assert _names(second) == ["Doctor 10", "Doctor 11"]
-    assert client.get(reverse("clinics:doctor-list"), {"page": "999"}).status_code == 200
+    assert client.get(reverse("scheduling:doctor-list"), {"page": "999"}).status_code == 200
 
 
 def test_search_page_takes_a_flat_number_of_queries(client, clinic, django_assert_max_num_queries):
     for _ in range(10):
         SlotFactory(doctor=DoctorFactory(clinic=clinic))
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("clinics:doctor-list")).status_code == 200
+        assert client.get(reverse("scheduling:doctor-list")).status_code == 200
 
 
 # --- a doctor's page --------------------------------------------------------------
@@ -144,22 +144,22 @@ def test_search_page_takes_a_flat_number_of_queries(client, clinic, django_asser
 
 def test_doctor_page_shows_qualifications_and_clinic(client, clinic):
     doctor = DoctorFactory(clinic=clinic, qualifications="MBBS, MD (Cardiology)", experience_years=12)
-    html = client.get(reverse("clinics:doctor-detail", args=[doctor.pk])).content.decode()
+    html = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk])).content.decode()
     assert "MBBS, MD (Cardiology)" in html and "12 years of experience" in html
     assert clinic.name in html and clinic.address in html
 
 
 def test_unknown_or_inactive_doctor_is_404(client, clinic):
     gone = DoctorFactory(clinic=clinic, is_active=False)
-    assert client.get(reverse("clinics:doctor-detail", args=[gone.pk])).status_code == 404
-    assert client.get(reverse("clinics:doctor-detail", args=[999999])).status_code == 404
+    assert client.get(reverse("scheduling:doctor-detail", args=[gone.pk])).status_code == 404
+    assert client.get(reverse("scheduling:doctor-detail", args=[999999])).status_code == 404
 
 
 def test_week_shows_free_slots_in_the_clinic_zone_and_hides_full_ones(client, doctor, patient):
     free = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 10, 15))
     full = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 11, 45))
     services.appointment_book(patient=patient, slot_id=full.pk)
-    response = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": f"{free.start.date()}"})
+    response = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk]), {"week": f"{free.start.date()}"})
     html = response.content.decode()
     assert "Asia/Kolkata" in html and "(IST)" in html
     assert reverse("scheduling:appointment-book", args=[free.pk]) in html and "10:15" in html
@@ -170,7 +170,7 @@ def test_week_shows_free_slots_in_the_clinic_zone_and_hides_full_ones(client, do
 
 def test_week_shows_places_left_on_group_slots(client, doctor):
     group = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 16), capacity=4)
-    url = reverse("clinics:doctor-detail", args=[doctor.pk])
+    url = reverse("scheduling:doctor-detail", args=[doctor.pk])
     html = client.get(url, {"week": f"{group.start.date()}"}).content.decode()
     assert "4 places" in html
 
@@ -178,16 +178,16 @@ def test_week_shows_places_left_on_group_slots(client, doctor):
 def test_week_navigation_never_goes_into_the_past(client, doctor):
     today = timezone.localdate(timezone=doctor.clinic.tzinfo)
     this_monday = today - timedelta(days=today.weekday())
-    response = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": "2001-01-01"})
+    response = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk]), {"week": "2001-01-01"})
     assert response.context["week_start"] == this_monday and response.context["prev_week"] is None
-    later = client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": f"{today + timedelta(days=14)}"})
+    later = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk]), {"week": f"{today + timedelta(days=14)}"})
     assert later.context["prev_week"] == later.context["week_start"] - timedelta(days=7)
     assert f"?week={later.context['next_week']:%Y-%m-%d}" in later.content.decode()
-    assert client.get(reverse("clinics:doctor-detail", args=[doctor.pk]), {"week": "garbage"}).status_code == 200
+    assert client.get(reverse("scheduling:doctor-detail", args=[doctor.pk]), {"week": "garbage"}).status_code == 200
 
 
 def test_empty_week_points_to_the_next_free_time(client, doctor):
     later = SlotFactory(doctor=doctor, start=_tomorrow_at(doctor.clinic, 9, days=30))
-    html = client.get(reverse("clinics:doctor-detail", args=[doctor.pk])).content.decode()
+    html = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk])).content.decode()
     assert "No free times this week. The next one is" in html
     assert f"?week={later.start.astimezone(doctor.clinic.tzinfo).date():%Y-%m-%d}" in html

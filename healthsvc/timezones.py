@@ -1,0 +1,81 @@
+"""Time zones: which IANA names a clinic may use, and wall-clock times turned
+into instants without tripping over daylight-saving changes.
+
+The zone list comes from the pinned `tzdata` package (the IANA database as
+published for Python), not from the host: the host's zoneinfo directory also
+holds `localtime` and `posixrules` (its own zone under another name), the
+`Factory` placeholder and the backward-compatible aliases (`Asia/Calcutta`,
+`US/Eastern`), and it differs from one machine to the next.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+from importlib import resources
+
+DEFAULT_ZONE = "UTC"
+
+
+@cache
+def _tzdata_lines() -> tuple[str, ...]:
+    text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text(encoding="utf-8")
+    return tuple(text.splitlines())
+
+
+@cache
+def canonical_zone_names() -> frozenset[str]:
+    """The IANA database's own zones (its `Zone` entries, not the `Link` aliases),
+    without `Factory`; plus `UTC`, the name everyone uses for `Etc/UTC`."""
+    names = {line.split()[1] for line in _tzdata_lines() if line.startswith("Z ")}
+    names.discard("Factory")
+    return frozenset(names | {DEFAULT_ZONE})
+
+
+@cache
+def zone_aliases() -> dict[str, str]:
+    """Backward-compatible alias -> the canonical zone it stands for
+    (`Asia/Calcutta` -> `Asia/Kolkata`)."""
+    links = {}
+    for line in _tzdata_lines():
+        if line.startswith("L "):
+            _, target, alias = line.split()[:3]
+            links[alias] = target
+    return links
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(name, name) for every canonical zone, sorted, for form selects."""
+    return [(name, name) for name in sorted(canonical_zone_names())]
+
+
+def wall_time_to_utc(day: date, wall: time, tz: tzinfo) -> datetime | None:
+    """The instant the clocks in `tz` show `wall` on `day`, in UTC.
+
+    None when that wall time does not exist (the clocks skip it when they go
+    forward); the first of the two instants when it happens twice (the clocks
+    go back), which is what `fold=0` means (PEP 495).
+    """
+    local = datetime.combine(day, wall.replace(tzinfo=None, fold=0), tzinfo=tz)
+    instant = local.astimezone(UTC)
+    # A skipped wall time comes back from the round trip as another wall time.
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def wall_time_is_repeated(day: date, wall: time, tz: tzinfo) -> bool:
+    """Whether the clocks in `tz` show `wall` twice on `day` (they go back)."""
+    local = datetime.combine(day, wall.replace(tzinfo=None), tzinfo=tz)
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+def local_day_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The [start, end) of the local calendar day holding `moment` in `tz` (DST-safe)."""
+    return local_date_bounds(moment.astimezone(tz).date(), tz)
+
+
+def local_date_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The [start, end) of the calendar day `day` in `tz`: from its first moment
+    to the next day's, however long DST makes it (23, 24 or 25 hours)."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end

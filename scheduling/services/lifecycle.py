@@ -1,0 +1,136 @@
+"""The appointment's state machine: the one place a status changes.
+
+    pending ──confirm──▶ confirmed ──(visit starts)──▶ completed | no_show
+       │                     │
+       └──decline / cancel───┴──cancel──▶ cancelled
+
+A booking starts `pending` when its doctor requires approval (it holds its
+place all the same) and `confirmed` otherwise. `cancelled`, `completed` and
+`no_show` are final. Every service below locks the appointment row first, so
+two changes of one appointment queue and the second sees the first's result.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from clinics.models import Doctor
+from scheduling.exceptions import InvalidStateError
+from scheduling.models import Appointment
+
+from .locks import appointment_get_for_update, slot_get_for_update
+from .places import change_booked_count
+from .policy import policy_check_change
+
+Status = Appointment.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset({Status.CONFIRMED, Status.CANCELLED}),
+    Status.CONFIRMED: frozenset({Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW}),
+    Status.CANCELLED: frozenset(),
+    Status.COMPLETED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+OUTCOME_STATUSES = (Status.COMPLETED, Status.NO_SHOW)
+
+
+def transition_allowed(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+def initial_status(doctor: Doctor) -> str:
+    """The status a new booking of this doctor starts in."""
+    return Status.PENDING if doctor.requires_approval else Status.CONFIRMED
+
+
+def _move(appointment: Appointment, new: str) -> None:
+    """Set the new status after checking the table. Raises InvalidStateError."""
+    if not transition_allowed(appointment.status, new):
+        current = appointment.get_status_display().lower()
+        raise InvalidStateError(f"A {current} appointment cannot become {Status(new).label.lower()}.")
+    appointment.status = new
+
+
+def check_changeable(appointment: Appointment, *, verb: str) -> None:
+    """Cancelling takes only an active appointment whose visit has not begun
+    (freeing a place on a slot that has begun would hide a no-show)."""
+    if not appointment.is_active:
+        raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be {verb}.")
+    if not appointment.is_changeable:
+        raise InvalidStateError("The visit has already started; mark it completed or no-show instead.")
+
+
+def _cancel(appointment: Appointment, *, by: User | None, reason: str) -> Appointment:
+    """Cancel a locked appointment and give its place back to the slot."""
+    slot = slot_get_for_update(slot_id=appointment.slot_id)
+    _move(appointment, Status.CANCELLED)
+    appointment.cancelled_at = timezone.now()
+    appointment.cancelled_reason = reason or ""
+    appointment.cancelled_by = by
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_reason", "cancelled_by", "updated_at"])
+    change_booked_count(slot, -1)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
+    """Cancel an active appointment and give its place back to the slot.
+
+    Locks the appointment, then its slot. Raises AppointmentNotFoundError,
+    InvalidStateError (not active, or the visit has begun) and, for a patient
+    inside the clinic's cancellation window, CancellationWindowPassedError.
+    """
+    # Locking the appointment first makes a second cancel (or a reschedule)
+    # of it wait, then see the new status and refuse.
+    appointment = appointment_get_for_update(appointment_id=appointment_id)
+    check_changeable(appointment, verb="cancelled")
+    policy_check_change(appointment=appointment, by=by)
+    return _cancel(appointment, by=by, reason=reason)
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appointment:
+    """The doctor or staff accept a pending booking. Locks the appointment.
+    Raises AppointmentNotFoundError, InvalidStateError (not pending)."""
+    appointment = appointment_get_for_update(appointment_id=appointment_id)
+    _move(appointment, Status.CONFIRMED)
+    appointment.save(update_fields=["status", "updated_at"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_decline(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
+    """The doctor or staff turn down a pending booking: it is cancelled with
+    the reason (shown to the patient) and its place returns to the slot.
+    Locks the appointment, then its slot. Raises InvalidStateError (not pending)."""
+    appointment = appointment_get_for_update(appointment_id=appointment_id)
+    if appointment.status != Status.PENDING:
+        raise InvalidStateError(f"Only a pending appointment can be declined; this one is {appointment.status}.")
+    return _cancel(appointment, by=by, reason=reason)
+
+
+@transaction.atomic
+def appointment_set_outcome(
+    *, appointment_id: int, status: str | None = None, notes: str | None = None, by: User | None = None
+) -> Appointment:
+    """Record how a visit went (completed / no-show) and the doctor's notes.
+
+    Locks the appointment. Raises InvalidStateError for a transition the
+    status does not allow, or an outcome before the visit has started.
+    """
+    appointment = appointment_get_for_update(appointment_id=appointment_id)
+    fields = ["updated_at"]
+    if status is not None and status != appointment.status:
+        if status not in OUTCOME_STATUSES:
+            raise InvalidStateError(f"An outcome is completed or no_show, not {status}.")
+        if appointment.status == Status.PENDING:
+            raise InvalidStateError("Confirm the appointment before recording how the visit went.")
+        if transition_allowed(appointment.status, status) and appointment.start > timezone.now():
+            raise InvalidStateError("A visit can be marked completed or no-show only once it has started.")
+        _move(appointment, status)
+        fields.append("status")
+    if notes is not None:
+        appointment.notes = notes
+        fields.append("notes")
+    appointment.save(update_fields=fields)
+    return appointment

@@ -1,0 +1,74 @@
+"""Helpers shared by the portal pages: clinic-time labels, a doctor's week of
+free times, ownership lookups and the wording of refusals."""
+
+from datetime import date, datetime, timedelta
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from healthsvc.exceptions import ApplicationError
+from healthsvc.timezones import local_date_bounds
+from scheduling import selectors
+from scheduling.exceptions import AppointmentNotFoundError, SlotFullError, SlotUnavailableError
+from scheduling.forms import WeekForm
+from scheduling.models import Appointment
+from scheduling.services.policy import bookable_window
+
+
+def local_label(moment: datetime, clinic) -> str:
+    """`Tue 2 Dec 2025, 09:30 IST` in the clinic's zone."""
+    return date_format(timezone.localtime(moment, clinic.tzinfo), "D j M Y, H:i T")
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def appointment_or_404(user, appointment_id: int) -> Appointment:
+    try:
+        return selectors.appointment_get_for_user(user=user, appointment_id=appointment_id)
+    except AppointmentNotFoundError:
+        raise Http404("Appointment not found.") from None
+
+
+def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict:
+    """The doctor's free slots over one Monday-to-Sunday week of the clinic's
+    calendar (`?week=` any day of it; never before this week). Times a patient
+    may not book online yet (inside the clinic's notice, beyond its horizon)
+    are shown greyed out, so nobody tries them to be refused."""
+    tz = doctor.clinic.tzinfo
+    today = timezone.localdate(timezone=tz)
+    form = WeekForm(request.GET)
+    asked = (form.cleaned_data["week"] if form.is_valid() else None) or today
+    first = max(monday(asked), monday(today))
+    start, _ = local_date_bounds(first, tz)
+    _, end = local_date_bounds(first + timedelta(days=6), tz)
+    slots = selectors.slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
+    earliest, latest = bookable_window(doctor.clinic)
+    later = selectors.slot_list_bookable(doctor_id=doctor.pk, start=max(end, earliest)).filter(start__lt=latest)
+    if exclude_slot_id is not None:
+        slots, later = slots.exclude(pk=exclude_slot_id), later.exclude(pk=exclude_slot_id)
+    days = [{"date": first + timedelta(days=i), "slots": []} for i in range(7)]
+    for slot in slots:
+        slot.too_soon, slot.too_far = slot.start < earliest, slot.start >= latest
+        days[(timezone.localtime(slot.start, tz).date() - first).days]["slots"].append(slot)
+    has_slots = any(not (s.too_soon or s.too_far) for day in days for s in day["slots"])
+    return {
+        "days": days, "has_slots": has_slots, "today": today, "week_start": first,
+        "week_end": first + timedelta(days=6), "next_week": first + timedelta(days=7),
+        "prev_week": first - timedelta(days=7) if first > monday(today) else None,
+        "next_free": None if has_slots else later.first(),
+        "clinic_tz": doctor.clinic.timezone, "tz_abbr": start.tzname(),
+        "policy": doctor.clinic.booking_policy,
+        "last_bookable_day": timezone.localtime(latest, tz).date() - timedelta(days=1),
+    }
+
+
+def refusal_text(exc: ApplicationError, slot, *, outcome: str) -> str:
+    when = local_label(slot.start, slot.clinic)
+    if isinstance(exc, SlotFullError):
+        return f"Sorry, the last place at {when} was just taken by someone else. {outcome} Please choose another time."
+    if isinstance(exc, SlotUnavailableError):
+        return f"{when} can no longer be booked. {outcome} Please choose another time."
+    return f"{exc.message} {outcome}"
