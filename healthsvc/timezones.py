@@ -74,8 +74,12 @@ def local_day_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 def local_date_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The [start, end) of the calendar day `day` in `tz`: from its first moment
-    to the next day's, however long DST makes it (23, 24 or 25 hours)."""
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    """The [start, end) of the calendar day `day` in `tz`, in UTC: from its first
+    moment to the next day's, however long DST makes it (23, 24 or 25 hours).
+
+    In UTC because Python compares and subtracts two datetimes of the same
+    tzinfo by their wall times: 00:00 to 00:00 across a DST change would be
+    24 hours to it, and a repeated hour would compare wrongly."""
+    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return start, end

@@ -128,8 +128,8 @@ class RuleForm(forms.Form):
 
 
 class GenerateForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=_date_input())
-    date_to = forms.DateField(label="Until", widget=_date_input(), help_text="Up to a year ahead.")
+    date_from = forms.DateField(label="First day", widget=_date_input())
+    date_to = forms.DateField(label="Last day", widget=_date_input(), help_text="Up to a year ahead.")
 
     def clean(self):
         data = super().clean()

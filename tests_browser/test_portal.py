@@ -215,7 +215,7 @@ def test_main_pages_fit_a_phone(new_page, shot, cardiologist):
     _log_in(doctor_page, cardiologist.user.email)
     assert cardiologist.user.role == User.Role.DOCTOR
     for path, name in [("/doctor/", "doctor-day"), (f"/doctor/appointments/{booked.pk}/", "doctor-visit"),
-                       ("/doctor/slots/", "open-slots")]:
+                       ("/doctor/slots/", "slots"), ("/doctor/week/", "my-week"), ("/doctor/time-off/", "time-off")]:
         doctor_page.goto(path)
         _fits_and_is_labelled(doctor_page)
         shot(doctor_page, f"phone-{name}")

@@ -209,6 +209,13 @@ class _Busy:
         return index > 0 and self.latest_end[index - 1] > start
 
 
+def _existing(*, doctor: Doctor, start: datetime, end: datetime) -> tuple[set[datetime], _Busy]:
+    """The starts of the doctor's slots in [start, end), open or closed, and the open ones as intervals."""
+    slots = AppointmentSlot.objects.filter(doctor=doctor, start__lt=end, end__gt=start)
+    taken = set(slots.values_list("start", flat=True))
+    return taken, _Busy(slots.filter(is_active=True).values_list("start", "end"))
+
+
 def generation_range_check(*, doctor: Doctor, date_from: date, date_to: date) -> None:
     """Local dates from today up to MAX_GENERATE_DAYS ahead, in order. Raises ScheduleValidationError."""
     today = timezone.localdate(timezone=doctor.clinic.tzinfo)
@@ -241,8 +248,7 @@ def slots_generate(*, doctor: Doctor, date_from: date, date_to: date) -> Generat
     range_start, _ = local_date_bounds(date_from, clinic.tzinfo)
     _, range_end = local_date_bounds(date_to, clinic.tzinfo)
     existing = AppointmentSlot.objects.filter(doctor=doctor, start__lt=range_end, end__gt=range_start)
-    taken = set(existing.values_list("start", flat=True))
-    open_slots = _Busy(existing.filter(is_active=True).values_list("start", "end"))
+    taken, open_slots = _existing(doctor=doctor, start=range_start, end=range_end)
     leaves = _Busy(
         Leave.objects.filter(doctor=doctor, start__lt=range_end, end__gt=range_start).values_list("start", "end")
     )

@@ -210,3 +210,43 @@ def test_racing_reschedules_into_one_place_move_exactly_one():
     assert Appointment.objects.exclude(status=Appointment.Status.CONFIRMED).count() == 0
     assert_counts_consistent(source_a, target, source_b)
     assert source_a.booked_count + source_b.booked_count == 7
+
+
+def test_generations_racing_each_other_and_bookings_make_no_duplicate_and_keep_counts_true():
+    """Three generations of the same four weeks race twelve bookings of the
+    slots the first week already has: every wall time gets exactly one slot,
+    the generations' `created` add up to the slots made, and every slot's
+    booked_count equals its appointments."""
+    from scheduling.services import availability_rule_create, slots_generate
+
+    doctor = DoctorFactory(clinic=ClinicFactory(timezone="Europe/London"), max_patients_per_day=100)
+    for weekday in range(5):
+        availability_rule_create(doctor=doctor, weekday=weekday, start_time=time(9), end_time=time(12),
+                                 capacity=2)
+    today = timezone.localdate(timezone=doctor.clinic.tzinfo)
+    monday = today + timedelta(days=7 - today.weekday())
+    first_week = slots_generate(doctor=doctor, date_from=monday, date_to=monday + timedelta(days=6))
+    assert first_week.created == 30
+    open_slots = list(AppointmentSlot.objects.filter(doctor=doctor).order_by("start")[:6])
+    patients = [PatientFactory() for _ in range(12)]
+
+    def generate():
+        return slots_generate(doctor=doctor, date_from=monday, date_to=monday + timedelta(days=27))
+
+    def book(patient, slot):
+        return lambda: appointment_book(patient=patient, slot_id=slot.pk)
+
+    bookings = [book(patient, open_slots[i % len(open_slots)]) for i, patient in enumerate(patients)]
+    outcomes = run_concurrently([generate, generate, generate, *bookings])
+
+    assert_errors_only(outcomes, SlotFullError)
+    results = [o.result for o in outcomes[:3]]
+    slots = AppointmentSlot.objects.filter(doctor=doctor)
+    starts = list(slots.values_list("start", flat=True))
+    assert len(starts) == len(set(starts)) == 4 * 30
+    assert sum(r.created for r in results) == 3 * 30 and all(r.created + r.skipped == 120 for r in results)
+    booked = [o for o in outcomes[3:] if o.error is None]
+    assert len(booked) == 12  # two places on each of six slots
+    for slot in slots:
+        held = slot.appointments.filter(status__in=Appointment.PLACE_HOLDING_STATUSES).count()
+        assert slot.booked_count == held

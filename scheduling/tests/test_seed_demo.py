@@ -1,14 +1,18 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
-from scheduling.models import Appointment, AppointmentSlot
+from healthsvc.timezones import local_date_bounds
+from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, Patient, Clinic, Doctor, AppointmentSlot, Appointment]
+MODELS = [User, Patient, Clinic, Doctor, AvailabilityRule, Leave, AppointmentSlot, Appointment]
 
 
 def _counts():
@@ -28,7 +32,34 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
     assert "admin@healthsvc.local" in out and "patient@healthsvc.local" in out
     admin = authenticate(email="admin@healthsvc.local", password="admin-demo-2026")
     patient = authenticate(email="patient@healthsvc.local", password="patient-demo-2026")
+    doctor = authenticate(email="dr.mehta@healthsvc.local", password="doctor-demo-2026")
     assert admin is not None and admin.role == "admin" and admin.is_staff
-    assert patient is not None and hasattr(patient, "patient")
+    assert patient is not None and hasattr(patient, "patient") and hasattr(doctor, "doctor")
     booked = Appointment.objects.get(patient=patient.patient)
-    assert booked.status == "confirmed" and booked.slot.booked_count == 1
+    assert booked.status == "confirmed" and booked.slot.booked_count == 1 and booked.start > timezone.now()
+
+
+def test_seed_demo_makes_slots_from_weekly_hours_with_leave_and_approval():
+    call_command("seed_demo")
+    for doctor in Doctor.objects.all():
+        assert AvailabilityRule.objects.filter(doctor=doctor).count() >= 5
+        assert AppointmentSlot.objects.filter(doctor=doctor, start__gt=timezone.now()).count() > 50
+    leave = Leave.objects.get()
+    assert not AppointmentSlot.objects.filter(doctor=leave.doctor, start__lt=leave.end, end__gt=leave.start).exists()
+    approving = Doctor.objects.get(requires_approval=True)
+    assert Appointment.objects.filter(doctor=approving, status="pending").exists()
+    starts = AppointmentSlot.objects.values_list("doctor_id", "start")
+    assert len(starts) == len(set(starts))
+    for slot in AppointmentSlot.objects.all():
+        assert slot.booked_count == slot.appointments.exclude(status="cancelled").count()
+
+
+def test_seed_demo_gives_every_clinic_a_day_with_visits_in_its_own_calendar():
+    call_command("seed_demo")
+    for clinic in Clinic.objects.all():
+        start, end = local_date_bounds(timezone.localdate(timezone=clinic.tzinfo), clinic.tzinfo)
+        today = Appointment.objects.filter(clinic=clinic, start__gte=start, start__lt=end)
+        # Two before now and two after, except the ones the day's edges cut off.
+        assert today.count() >= 2
+        assert today.filter(start__lt=timezone.now()).exists() or timezone.now() - start < timedelta(hours=2)
+        assert today.filter(start__gt=timezone.now()).exists() or end - timezone.now() < timedelta(hours=3)

@@ -59,7 +59,7 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
         "week_end": first + timedelta(days=6), "next_week": first + timedelta(days=7),
         "prev_week": first - timedelta(days=7) if first > monday(today) else None,
         "next_free": None if has_slots else later.first(),
-        "clinic_tz": doctor.clinic.timezone, "tz_abbr": start.tzname(),
+        "clinic_tz": doctor.clinic.timezone, "tz_abbr": timezone.localtime(start, tz).tzname(),
         "policy": doctor.clinic.booking_policy,
         "last_bookable_day": timezone.localtime(latest, tz).date() - timedelta(days=1),
     }

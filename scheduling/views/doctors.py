@@ -58,7 +58,7 @@ def doctor_day(request):
         "appointments": schedule.appointments, "load": schedule.booked,
         "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
         "upcoming_days": _by_local_day(upcoming.order_by("start", "id"), tz), "upcoming_span": UPCOMING_DAYS,
-        "pending": pending, "clinic_tz": doctor.clinic.timezone, "tz_abbr": schedule.start.tzname(),
+        "pending": pending, "clinic_tz": doctor.clinic.timezone, "tz_abbr": timezone.localtime(schedule.start, tz).tzname(),
         "now": timezone.now(),
     }
     return render(request, "scheduling/doctor_day.html", context)

@@ -78,7 +78,7 @@ def _week_preview(doctor, rules) -> list[dict]:
     by_day = {day: list(group) for day, group in groupby(made, key=lambda s: s.start.astimezone(tz).date())}
     return [
         {"date": first + timedelta(days=i),
-         "times": [timezone.localtime(s.start, tz) for s in by_day.get(first + timedelta(days=i), [])]}
+         "times": [timezone.localtime(s.start, tz).time() for s in by_day.get(first + timedelta(days=i), [])]}
         for i in range(7)
     ]
 
