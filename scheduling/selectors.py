@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from clinics.models import Doctor
+from clinics.models import Clinic, Doctor
 from clinics.selectors import doctor_list
 from healthsvc.timezones import local_date_bounds
 from scheduling.exceptions import (
@@ -17,6 +17,7 @@ from scheduling.exceptions import (
     SlotNotFoundError,
 )
 from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
+from scheduling.services.policy import bookable_window
 
 
 def _on_leave() -> Exists:
@@ -209,9 +210,31 @@ def doctor_day_schedule(*, doctor: Doctor, day: date | None = None) -> DaySchedu
                        free_places=free)
 
 
+def open_to_patients() -> Q:
+    """Slots whose start lies inside their clinic's booking window for a
+    patient (after the minimum notice, before the horizon's end): one term per
+    distinct (zone, notice, horizon) the active clinics use, so the window is
+    the booking core's own (services.policy.bookable_window), in one query."""
+    condition = Q(pk__in=[])
+    policies = Clinic.objects.filter(is_active=True).order_by().values_list(
+        "timezone", "min_notice_minutes", "booking_horizon_days").distinct()
+    for zone, notice, horizon in policies:
+        earliest, latest = bookable_window(Clinic(timezone=zone, min_notice_minutes=notice,
+                                                  booking_horizon_days=horizon))
+        condition |= Q(
+            clinic__timezone=zone, start__gte=earliest, start__lt=latest,
+            **({"clinic__min_notice_minutes": notice} if notice is not None else {"clinic__min_notice_minutes__isnull": True}),
+            **({"clinic__booking_horizon_days": horizon} if horizon is not None
+               else {"clinic__booking_horizon_days__isnull": True}),
+        )
+    return condition
+
+
 def doctor_list_with_next_free(**filters) -> QuerySet[Doctor]:
     """clinics.selectors.doctor_list, each doctor annotated with
-    `next_free_start`: their earliest slot a patient can book (the same
-    definition the slot list and booking use)."""
-    next_free = slot_list_bookable().filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+    `next_free_start`: their earliest slot a patient can book now (the
+    definition the slot list and booking use, inside the clinic's policy)."""
+    next_free = (
+        slot_list_bookable().filter(open_to_patients()).filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+    )
     return doctor_list(**filters).annotate(next_free_start=Subquery(next_free))

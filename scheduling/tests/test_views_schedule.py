@@ -374,3 +374,13 @@ def test_a_pending_booking_tells_the_patient_it_waits_for_the_doctor(patient_cli
     response = patient_client.post(reverse("scheduling:appointment-book", args=[slot.pk]),
                                    {"reason_for_visit": "Rash"}, follow=True)
     assert "held for you until the doctor confirms" in _html(response) and "Waiting for Dr." in _html(response)
+
+
+def test_search_gives_the_next_time_a_patient_can_book_not_one_inside_the_notice(client, doctor, strict):
+    SlotFactory(doctor=doctor, start=timezone.now() + timedelta(minutes=30))  # inside the 3-hour notice
+    bookable = SlotFactory(doctor=doctor, start=_at(doctor, 2, 10))
+    later_doctor = DoctorFactory(clinic=strict)
+    SlotFactory(doctor=later_doctor, start=_at(doctor, 11, 10))  # beyond the 10-day horizon
+    page = client.get(reverse("scheduling:doctor-list")).context["page"]
+    next_free = {d.pk: d.next_free_start for d in page.object_list}
+    assert next_free[doctor.pk] == bookable.start and next_free[later_doctor.pk] is None
