@@ -21,13 +21,14 @@ from clinics.exceptions import (
 )
 from clinics.models import Clinic, Doctor
 
-CLINIC_FIELDS = frozenset(
-    {"name", "address", "city", "state", "zip_code", "phone", "email", "timezone", "latitude", "longitude", "is_active"}
-)
+CLINIC_FIELDS = frozenset({
+    "name", "address", "city", "state", "zip_code", "phone", "email", "timezone", "latitude", "longitude", "is_active",
+    "min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes", "max_active_bookings_per_patient",
+})
 DOCTOR_USER_FIELDS = frozenset({"name"})
 DOCTOR_FIELDS = frozenset({
     "specialty", "license_number", "qualifications", "experience_years", "max_patients_per_day", "clinic_id",
-    "is_active",
+    "is_active", "requires_approval",
 })
 DOCTOR_SELF_EDITABLE_FIELDS = frozenset({"qualifications", "experience_years"})
 

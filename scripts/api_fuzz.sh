@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schemathesis against the live OpenAPI schema of a freshly seeded server,
 # authenticated as the demo patient and as the demo admin, with every check and
-# every phase; what it expects is in schemathesis.toml (with the reasons).
+# every phase; what it expects is in schemathesis.toml (with the reasons), of
+# which each run uses a copy holding the ids of the rows it prepared.
 # Usage: scripts/api_fuzz.sh [extra `st run` options]   (FUZZ_EXAMPLES=N: cases per operation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,37 +51,83 @@ token() {
     -d "{\"email\": \"$1\", \"password\": \"$2\"}" | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access"])'
 }
 
-# Four more appointments of the demo patient besides the one seed_demo books
-# (ids 1 to 5), so the appointment operations have rows to work on. A week
-# out, clear of the first slots that schemathesis.toml offers for booking and
-# rescheduling; slots are tried by start time, and one the patient cannot take
-# (overlapping a visit they hold) is skipped.
-book_demo_appointments() {
-  local booked=0 slot answer
-  for slot in $(curl -fs "$BASE/api/v1/slots?page_size=100&date_from=$(date -u -d '+7 days' +%F)" | $BIN/python -c '
+# The rows the operations work on, and their ids in this run's copy of
+# schemathesis.toml (seed_demo's own rows are numbered by the hour it runs at).
+ids() {  # ids TOKEN PATH: the ids of a list's results, comma-separated
+  curl -fs "$BASE$2" -H "Authorization: Bearer $1" | $BIN/python -c '
+import json, sys
+print(",".join(str(row["id"]) for row in json.load(sys.stdin)["results"]))'
+}
+
+# book_some TOKEN COUNT DATE [DOCTOR_ID]: book COUNT slots from DATE (of the
+# doctor, when given) and print the appointments' ids, comma-separated. Slots
+# are tried by start time, one per start; one the patient cannot take (a visit
+# they hold overlaps it, the clinic's policy) is skipped.
+book_some() {
+  local booked=() slot answer
+  for slot in $(curl -fs "$BASE/api/v1/slots?page_size=100&date_from=$3${4:+&doctor_id=$4}" | $BIN/python -c '
 import json, sys
 by_start = {s["slot_datetime"]: s["id"] for s in json.load(sys.stdin)["results"]}
 print(*by_start.values())'); do
-    answer=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/api/v1/appointments/book" \
-      -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "{\"slot_id\": $slot}")
-    [ "$answer" = 201 ] && booked=$((booked + 1))
-    [ "$booked" -ge 4 ] && return
+    answer=$(curl -s -X POST "$BASE/api/v1/appointments/book" -H "Authorization: Bearer $1" \
+      -H 'Content-Type: application/json' -d "{\"slot_id\": $slot}" | $BIN/python -c '
+import json, sys
+print(json.load(sys.stdin).get("id", ""))')
+    [ -n "$answer" ] && booked+=("$answer")
+    if [ "${#booked[@]}" -ge "$2" ]; then (IFS=,; echo "${booked[*]}"); return; fi
   done
-  echo "api_fuzz: could not book the demo appointments" >&2; exit 1
+  echo "api_fuzz: could not book $2 appointments from $3" >&2; return 1
+}
+
+post() {  # post TOKEN PATH JSON: fail unless the answer is 2xx
+  curl -fs -o /dev/null -X POST "$BASE$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+    -d "$3" || { echo "api_fuzz: $2 refused $3" >&2; return 1; }
+}
+
+# Besides seed_demo's rows: four more visits of the demo patient a week out
+# (clear of the first slots schemathesis.toml offers for booking and
+# rescheduling), two pending ones of another patient with doctor 2 (who
+# approves each booking) for confirm and decline, and a second leave of doctor
+# 6. Their ids, and those of doctor 6's weekly rules and leaves, go into this
+# run's copy of schemathesis.toml.
+prepare() {
+  local admin patient own demo pending rules leaves
+  admin=$(token admin@healthsvc.local admin-demo-2026)
+  patient=$(token patient@healthsvc.local patient-demo-2026)
+  own=$(ids "$patient" "/api/v1/appointments?page_size=100")
+  demo=$(book_some "$patient" 4 "$(date -u -d '+7 days' +%F)")
+  pending=$(book_some "$(token meera@healthsvc.local patient-demo-2026)" 2 "$(date -u -d '+8 days' +%F)" 2)
+  post "$admin" /api/v1/doctors/6/leaves \
+    "{\"start\": \"$(date -u -d '+300 days' +%F)T09:00:00Z\", \"end\": \"$(date -u -d '+300 days' +%F)T13:00:00Z\"}"
+  rules=$(ids "$admin" "/api/v1/doctors/6/availability?page_size=100")
+  leaves=$(ids "$admin" "/api/v1/doctors/6/leaves?page_size=100")
+  $BIN/python - "$WORK/schemathesis.toml" "appointment_ids=${own:+$own,}${demo%,*,*}" "appointment_ids_to_cancel=${demo#*,*,}" \
+    "appointment_ids_pending=$pending" "rule_ids=$rules" "leave_ids=$leaves" <<'PY'
+import re, sys
+
+out, *pairs = sys.argv[1:]
+text = open("schemathesis.toml").read()
+for pair in pairs:
+    name, values = pair.split("=")
+    text, found = re.subn(rf"(\[dictionaries\.{name}\]\nvalues = )\[[^]]*\]", rf"\g<1>[{values}]", text)
+    assert found == 1 and values, pair
+open(out, "w").write(text)
+print("api_fuzz: ids for this run:", *pairs)
+PY
 }
 
 status=0 passed=0 failed=0
 for who in patient admin; do
   echo "=== schemathesis as $who ==="
   start_server "$who"
-  book_demo_appointments "$(token patient@healthsvc.local patient-demo-2026)"
+  prepare
   case $who in
     patient) TOKEN=$(token patient@healthsvc.local patient-demo-2026) ;;
     admin) TOKEN=$(token admin@healthsvc.local admin-demo-2026) ;;
   esac
   started=$SECONDS
   # Access tokens live 15 minutes; a run stays well inside that.
-  if $BIN/st --config-file schemathesis.toml run "$BASE/api/schema/" --checks all \
+  if $BIN/st --config-file "$WORK/schemathesis.toml" run "$BASE/api/schema/" --checks all \
       -H "Authorization: Bearer $TOKEN" --workers 2 \
       --max-examples "${FUZZ_EXAMPLES:-25}" --no-color "$@" 2>&1 | tee "$WORK/$who.txt"; then
     passed=$((passed + 1))

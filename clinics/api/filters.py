@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from clinics.models import Clinic, Doctor
 from clinics.selectors import clinic_annotate_distance, clinic_filter, doctor_filter
-from healthsvc.api.filters import IntegerQueryField, NumberQueryField
 from healthsvc.api.fields import MAX_ID
+from healthsvc.api.filters import IntegerQueryField, NumberQueryField
 
 # Half the Earth's circumference: no two points are farther apart, so a larger
 # radius can only be a mistake.

@@ -4,15 +4,27 @@ Input serializers validate shape only; the services decide. Names are unique
 at module level, because drf-spectacular names schema components after them.
 """
 
-import zoneinfo
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-from clinics.models import Clinic, Doctor
+from clinics.models import (
+    MAX_ACTIVE_BOOKINGS,
+    MAX_CANCELLATION_WINDOW_MINUTES,
+    MAX_HORIZON_DAYS,
+    MAX_NOTICE_MINUTES,
+    Clinic,
+    Doctor,
+    validate_timezone,
+)
 from healthsvc.api.fields import MAX_ID
 from healthsvc.api.serializers import InputSerializer
+from healthsvc.timezones import zone_choices
+
+POLICY_FIELDS = ["min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes",
+                 "max_active_bookings_per_patient"]
 
 
 class CoordinateField(serializers.FloatField):
@@ -25,6 +37,23 @@ class CoordinateField(serializers.FloatField):
 # --- Clinics -----------------------------------------------------------------
 
 
+class TimeZoneField(serializers.ChoiceField):
+    """A canonical IANA zone name of the pinned tzdata package (healthsvc.timezones):
+    not the host's `localtime`, nor an alias such as Asia/Calcutta (whose
+    refusal names the zone to use)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=zone_choices(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data not in self.choices:
+            try:
+                validate_timezone(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+        return super().to_internal_value(data)
+
+
 class ClinicOutputSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(allow_blank=True, read_only=True, help_text='"" when the clinic has none.')
     latitude = serializers.FloatField(allow_null=True)
@@ -34,7 +63,7 @@ class ClinicOutputSerializer(serializers.ModelSerializer):
         model = Clinic
         fields = [
             "id", "name", "address", "phone", "email", "city", "state", "zip_code", "timezone",
-            "latitude", "longitude", "is_active",
+            "latitude", "longitude", "is_active", *POLICY_FIELDS,
         ]
         read_only_fields = fields
 
@@ -62,13 +91,31 @@ class ClinicInputSerializer(InputSerializer):
     zip_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    timezone = serializers.ChoiceField(
-        choices=sorted(zoneinfo.available_timezones()), required=False,
-        help_text="IANA time zone name, e.g. Asia/Kolkata (default UTC). Slots display in it.",
+    timezone = TimeZoneField(
+        required=False,
+        help_text="Canonical IANA time zone name, e.g. Asia/Kolkata (default UTC). Slots display in it.",
     )
     latitude = CoordinateField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = CoordinateField(min_value=-180, max_value=180, required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
+    # The booking policy its patients meet; null: the server's default.
+    min_notice_minutes = serializers.IntegerField(
+        min_value=0, max_value=MAX_NOTICE_MINUTES, required=False, allow_null=True,
+        help_text="No booking less than this many minutes ahead. null: the server's default.",
+    )
+    booking_horizon_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_HORIZON_DAYS, required=False, allow_null=True,
+        help_text="No booking more than this many days ahead. null: the server's default.",
+    )
+    cancellation_window_minutes = serializers.IntegerField(
+        min_value=0, max_value=MAX_CANCELLATION_WINDOW_MINUTES, required=False, allow_null=True,
+        help_text="Patients cannot cancel or move a visit less than this many minutes before it (staff and "
+                  "the doctor can). null: the server's default.",
+    )
+    max_active_bookings_per_patient = serializers.IntegerField(
+        min_value=1, max_value=MAX_ACTIVE_BOOKINGS, required=False, allow_null=True,
+        help_text="How many future visits at this clinic one patient may hold. null: the server's default.",
+    )
 
 
 class ClinicNearOutputSchema(OpenApiSerializerExtension):
@@ -96,7 +143,7 @@ class DoctorOutputSerializer(serializers.ModelSerializer):
         model = Doctor
         fields = [
             "id", "user_id", "name", "email", "specialty", "license_number", "qualifications",
-            "experience_years", "max_patients_per_day", "clinic_id", "is_active",
+            "experience_years", "max_patients_per_day", "clinic_id", "is_active", "requires_approval",
         ]
         read_only_fields = fields
 
@@ -124,6 +171,9 @@ class DoctorUpdateInputSerializer(InputSerializer):
     experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
     max_patients_per_day = serializers.IntegerField(min_value=1, max_value=500, required=False)
     is_active = serializers.BooleanField(required=False)
+    requires_approval = serializers.BooleanField(
+        required=False, help_text="New bookings start pending until the doctor or staff confirm them.",
+    )
 
 
 class DoctorSelfUpdateInputSerializer(InputSerializer):

@@ -12,7 +12,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.models import User
-from clinics.models import Clinic
 from clinics.api.filters import MAX_RADIUS_KM, NEAR_PATTERN, ClinicListFilterSet, DoctorListFilterSet
 from clinics.api.serializers import (
     ClinicInputSerializer,
@@ -23,6 +22,7 @@ from clinics.api.serializers import (
     DoctorSelfUpdateInputSerializer,
     DoctorUpdateInputSerializer,
 )
+from clinics.models import Clinic
 from clinics.selectors import clinic_get, clinic_list, doctor_get, doctor_list
 from clinics.services import (
     clinic_create,
@@ -35,7 +35,6 @@ from clinics.services import (
 from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
 from healthsvc.api.serializers import ErrorSerializer, error_responses
 from healthsvc.api.views import MethodCheckedMixin
-
 
 # Reads need no credentials; an admin's token also shows inactive rows.
 ANYONE = [{"jwtAuth": []}, {"cookieAuth": []}, {}]

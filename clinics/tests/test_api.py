@@ -15,10 +15,12 @@ from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
+POLICY = {"min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes",
+          "max_active_bookings_per_patient"}
 CLINIC_FIELDS = {"id", "name", "address", "phone", "email", "city", "state", "zip_code", "timezone",
-                 "latitude", "longitude", "is_active"}
+                 "latitude", "longitude", "is_active", *POLICY}
 DOCTOR_FIELDS = {"id", "user_id", "name", "email", "specialty", "license_number", "qualifications",
-                 "experience_years", "max_patients_per_day", "clinic_id", "is_active"}
+                 "experience_years", "max_patients_per_day", "clinic_id", "is_active", "requires_approval"}
 PAGE_FIELDS = {"count", "next", "previous", "results"}
 STRONG = "plum-orchard-sunset-42"
 
@@ -94,6 +96,8 @@ def test_anyone_lists_active_clinics_with_the_contract_fields(api_client):
         "id": clinic.pk, "name": "Heart Care", "address": clinic.address, "phone": "+91 1", "email": "a@b.example",
         "city": "Pune", "state": "MH", "zip_code": "411001", "timezone": "Asia/Kolkata",
         "latitude": 18.5204, "longitude": 73.8567, "is_active": True,
+        "min_notice_minutes": None, "booking_horizon_days": None, "cancellation_window_minutes": None,
+        "max_active_bookings_per_patient": None,
     }
     assert isinstance(item["latitude"], float) and isinstance(item["longitude"], float)
 
@@ -215,6 +219,73 @@ def test_create_clinic_refuses_a_non_iana_timezone(admin_client, timezone):
     body = _error(admin_client.post(CLINICS, {**CLINIC_BODY, "timezone": timezone}), 400, "VALIDATION_ERROR")
     assert set(body["errors"]) == {"timezone"}
     assert not Clinic.objects.exists()
+
+
+@pytest.mark.parametrize("timezone", ["localtime", "posixrules", "Factory", "Asia/Calcutta", "US/Eastern"])
+def test_create_clinic_refuses_host_zone_files_and_aliases(admin_client, timezone):
+    # zoneinfo.available_timezones() lists these on many hosts; none is a canonical IANA zone.
+    body = _error(admin_client.post(CLINICS, {**CLINIC_BODY, "timezone": timezone}), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {"timezone"}
+    assert not Clinic.objects.exists()
+
+
+def test_an_alias_refusal_names_the_canonical_zone(admin_client):
+    body = _error(admin_client.post(CLINICS, {**CLINIC_BODY, "timezone": "Asia/Calcutta"}), 400, "VALIDATION_ERROR")
+    assert "Asia/Kolkata" in body["errors"]["timezone"][0]
+
+
+def test_clinic_timezone_choices_are_the_canonical_zones():
+    from healthsvc.timezones import canonical_zone_names
+
+    enum = set(_openapi()["components"]["schemas"]["TimezoneEnum"]["enum"])
+    assert enum == canonical_zone_names() and "localtime" not in enum and "Asia/Calcutta" not in enum
+
+
+# --- the booking policy ---------------------------------------------------------------
+
+
+def test_admin_sets_a_clinics_booking_policy_and_null_restores_the_default(admin_client, clinic, settings):
+    policy = {"min_notice_minutes": 0, "booking_horizon_days": 30, "cancellation_window_minutes": 1440,
+              "max_active_bookings_per_patient": 2}
+    response = admin_client.patch(clinic_url(clinic.pk), policy)
+    assert response.status_code == 200, response.content
+    assert {k: response.json()[k] for k in POLICY} == policy
+    clinic.refresh_from_db()
+    assert clinic.booking_policy.booking_horizon_days == 30 and clinic.min_notice_minutes == 0
+
+    response = admin_client.patch(clinic_url(clinic.pk), {"booking_horizon_days": None})
+    assert response.status_code == 200 and response.json()["booking_horizon_days"] is None
+    clinic.refresh_from_db()
+    assert clinic.booking_horizon_days is None
+    assert clinic.booking_policy.booking_horizon_days == settings.BOOKING_POLICY["booking_horizon_days"]
+
+
+def test_create_clinic_takes_a_booking_policy(admin_client):
+    response = admin_client.post(CLINICS, {**CLINIC_BODY, "min_notice_minutes": 30, "booking_horizon_days": 14})
+    assert response.status_code == 201, response.content
+    clinic = Clinic.objects.get(pk=response.json()["id"])
+    assert (clinic.min_notice_minutes, clinic.booking_horizon_days, clinic.cancellation_window_minutes) == (
+        30, 14, None)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("min_notice_minutes", -1), ("min_notice_minutes", 60 * 24 * 30 + 1), ("booking_horizon_days", 0),
+    ("booking_horizon_days", 731), ("cancellation_window_minutes", -5),
+    ("cancellation_window_minutes", 60 * 24 * 30 + 1), ("max_active_bookings_per_patient", 0),
+    ("max_active_bookings_per_patient", 101), ("booking_horizon_days", "30"), ("min_notice_minutes", 1.5),
+])
+def test_booking_policy_out_of_range_or_of_another_type_is_refused(admin_client, clinic, field, value):
+    body = _error(admin_client.patch(clinic_url(clinic.pk), {field: value}), 400, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {field}
+    clinic.refresh_from_db()
+    assert getattr(clinic, field) is None
+
+
+def test_only_admins_change_a_booking_policy(non_admin_clients, clinic):
+    for client, status, code in non_admin_clients:
+        _error(client.patch(clinic_url(clinic.pk), {"max_active_bookings_per_patient": 1}), status, code)
+    clinic.refresh_from_db()
+    assert clinic.max_active_bookings_per_patient is None
 
 
 @pytest.mark.parametrize("change, field", [
@@ -363,6 +434,7 @@ def test_anyone_lists_doctors_with_the_contract_fields(api_client, doctor):
         "id": doctor.pk, "user_id": doctor.user.pk, "name": doctor.user.name, "email": doctor.user.email,
         "specialty": "Cardiology", "license_number": doctor.license_number, "qualifications": "",
         "experience_years": 0, "max_patients_per_day": 20, "clinic_id": doctor.clinic_id, "is_active": True,
+        "requires_approval": False,
     }
 
 
@@ -418,6 +490,7 @@ def test_admin_creates_a_doctor_and_their_verified_login(admin_client, clinic):
         "id": doctor.pk, "user_id": doctor.user.pk, "name": "Dr. Meera Shah", "email": "meera@example.com",
         "specialty": "Cardiology", "license_number": "MH-12345", "qualifications": "MBBS, MD",
         "experience_years": 12, "max_patients_per_day": 25, "clinic_id": clinic.pk, "is_active": True,
+        "requires_approval": False,
     }
     assert (doctor.user.role, doctor.user.is_verified) == (User.Role.DOCTOR, True)
     assert doctor.user.check_password(STRONG)
@@ -547,6 +620,21 @@ def test_admin_cannot_give_a_doctor_another_doctors_license(admin_client, doctor
            409, "LICENSE_NUMBER_TAKEN")
     doctor.refresh_from_db()
     assert doctor.license_number != other_doctor.license_number
+
+
+def test_admin_sets_requires_approval(admin_client, doctor):
+    response = admin_client.patch(doctor_url(doctor.pk), {"requires_approval": True})
+    assert response.status_code == 200, response.content
+    assert response.json()["requires_approval"] is True
+    doctor.refresh_from_db()
+    assert doctor.requires_approval is True
+
+
+def test_doctor_cannot_set_their_own_requires_approval(auth_client, doctor):
+    _error(auth_client(doctor.user).patch(doctor_url(doctor.pk), {"requires_approval": True}),
+           403, "PERMISSION_DENIED")
+    doctor.refresh_from_db()
+    assert doctor.requires_approval is False
 
 
 def test_doctor_patches_own_qualifications_and_experience(auth_client, doctor):

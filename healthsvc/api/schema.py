@@ -11,6 +11,8 @@ listed. Where drf-spectacular's defaults fall short, this module fills in:
 - statuses every view can give without saying so: 401 (a bad token, wherever a
   token is read), 429 (throttled), 404 (an id in the path, a page past the
   last), 400 (a body or query parameters to validate);
+- error answers are `application/json` (the envelope) even where the success
+  answer is another format (an appointment's calendar file);
 - OpenAPI links from the operations that create or list objects to the ones
   that take their ids, so a client (and the fuzzer's stateful phase) can
   follow them.
@@ -104,6 +106,11 @@ class ApiAutoSchema(AutoSchema):
                 responses[str(code)] = self._get_response_for_code(error, str(code), direction=direction)
         return responses
 
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        if not media_types and status_code.isdigit() and int(status_code) >= 400:
+            media_types = ["application/json"]  # the error envelope, even where success is another format
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
+
     def _implicit_error_statuses(self) -> set[int]:
         statuses = set()
         if self.view.get_authenticators():
@@ -143,6 +150,11 @@ LINKS = {
         "CancelAppointment": _link("appointments_cancel", "Cancel it.", {"appointment_id": _ID}),
         "RescheduleAppointment": _link("appointments_reschedule", "Move it.", {"appointment_id": _ID}),
         "RecordOutcome": _link("appointments_partial_update", "Record the visit.", {"appointment_id": _ID}),
+        "ConfirmAppointment": _link("appointments_confirm", "Confirm it while pending (its doctor, admin).",
+                                    {"appointment_id": _ID}),
+        "DeclineAppointment": _link("appointments_decline", "Decline it while pending (its doctor, admin).",
+                                    {"appointment_id": _ID}),
+        "GetAppointmentCalendar": _link("appointments_ics", "Its calendar file.", {"appointment_id": _ID}),
     },
     ("/api/v1/appointments", "get", "200"): {
         "GetFirstAppointment": _link("appointments_retrieve", "The first listed.", {"appointment_id": _FIRST_ID}),
@@ -153,6 +165,7 @@ LINKS = {
         "GetSlot": _link("slots_retrieve", "The new slot.", {"slot_id": _ID}),
         "DeleteSlot": _link("slots_destroy", "Deactivate it.", {"slot_id": _ID}),
         "BookSlot": _link("appointments_book", "Book a place on it.", body={"slot_id": _ID}),
+        "UpdateSlot": _link("slots_partial_update", "Change its capacity, close or reopen it.", {"slot_id": _ID}),
     },
     ("/api/v1/slots", "get", "200"): {
         "GetFirstSlot": _link("slots_retrieve", "The first listed slot.", {"slot_id": _FIRST_ID}),
@@ -176,6 +189,31 @@ LINKS = {
         "UpdateDoctor": _link("doctors_update", "Replace their fields.", {"id": _ID}),
         "PartialUpdateDoctor": _link("doctors_partial_update", "Change some fields.", {"id": _ID}),
         "OpenSlot": _link("slots_create", "A slot of theirs.", body={"doctor_id": _ID}),
+        "ListAvailability": _link("availability_list", "Their weekly rules.", {"doctor_id": _ID}),
+        "ListLeaves": _link("leaves_list", "Their leaves.", {"doctor_id": _ID}),
+        "GetSchedule": _link("doctors_schedule_retrieve", "Their day.", {"doctor_id": _ID}),
+        "AddAvailabilityRule": _link("availability_create", "Weekly hours of theirs.", {"doctor_id": _ID}),
+        "GenerateSlots": _link("availability_generate", "Make slots from their weekly hours.", {"doctor_id": _ID}),
+        "AddLeave": _link("leaves_create", "Time off of theirs.", {"doctor_id": _ID}),
+    },
+    ("/api/v1/doctors/{doctor_id}/availability", "post", "201"): {
+        "UpdateAvailabilityRule": _link("availability_partial_update", "Change the new rule.", {"rule_id": _ID}),
+        "DeleteAvailabilityRule": _link("availability_destroy", "Remove the new rule.", {"rule_id": _ID}),
+    },
+    ("/api/v1/doctors/{doctor_id}/availability", "get", "200"): {
+        "UpdateFirstAvailabilityRule": _link("availability_partial_update", "Change the first listed rule.",
+                                             {"rule_id": _FIRST_ID}),
+        "DeleteFirstAvailabilityRule": _link("availability_destroy", "Remove it.", {"rule_id": _FIRST_ID}),
+    },
+    ("/api/v1/doctors/{doctor_id}/leaves", "post", "201"): {
+        "DeleteLeave": _link("leaves_destroy", "Remove the new leave.", {"leave_id": _ID}),
+        "CancelFirstAppointmentInLeave": _link(
+            "appointments_cancel", "Cancel the first appointment inside it.",
+            {"appointment_id": "$response.body#/appointments/0/id"},
+        ),
+    },
+    ("/api/v1/doctors/{doctor_id}/leaves", "get", "200"): {
+        "DeleteFirstLeave": _link("leaves_destroy", "Remove the first listed leave.", {"leave_id": _FIRST_ID}),
     },
     ("/api/v1/doctors", "get", "200"): {
         "GetFirstDoctor": _link("doctors_retrieve", "The first listed doctor.", {"id": _FIRST_ID}),

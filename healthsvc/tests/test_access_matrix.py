@@ -1,13 +1,13 @@
-"""Who may do what: every endpoint of the contract (Schedules aside) against
-every persona, in one table. Each "may not" is a row that fails if its check
-is removed.
+"""Who may do what: every endpoint of the contract against every persona, in
+one table. Each "may not" is a row that fails if its check is removed.
 
 Personas: anonymous, the patient who owns the appointment, another patient,
-the doctor of that appointment, another doctor, an unverified doctor, an admin.
+the doctor of that appointment (whose schedule the Schedules rows touch),
+another doctor, an unverified doctor, an admin.
 "HIDDEN" means 200 but the owner's appointment is not in the list.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.tests.factories import AdminUserFactory, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
+from scheduling.models import AppointmentSlot, AvailabilityRule, Leave
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,26 @@ class World:
         self.free_slot = SlotFactory(doctor=self.doctor, capacity=3)
         self.appointment = services.appointment_book(patient=self.patient, slot_id=self.slot.pk)
         self.later = (timezone.now() + timedelta(days=40)).replace(microsecond=0).isoformat()
+        # The doctor's schedule: a Monday rule, a booking waiting for approval and a
+        # leave, both past the 60 days the slot factory's starts cycle through.
+        self.rule = services.availability_rule_create(doctor=self.doctor, weekday=0, start_time=time(9),
+                                                      end_time=time(12))
+        self.unverified_rule = services.availability_rule_create(doctor=self.unverified, weekday=0,
+                                                                 start_time=time(9), end_time=time(12))
+        far = timezone.now().replace(microsecond=0) + timedelta(days=62)
+        self.doctor.requires_approval = True
+        self.doctor.save()
+        self.pending = services.appointment_book(patient=self.patient, slot_id=SlotFactory(doctor=self.doctor,
+                                                                                           start=far).pk)
+        self.doctor.requires_approval = False
+        self.doctor.save()
+        self.leave = services.leave_create(doctor=self.doctor, start=far + timedelta(days=5),
+                                           end=far + timedelta(days=5, hours=4))
+        self.leave_body = {"start": (far + timedelta(days=7)).isoformat(),
+                           "end": (far + timedelta(days=7, hours=3)).isoformat()}
+        today = timezone.localdate(timezone=self.clinic.tzinfo)
+        self.week = {"date_from": str(today + timedelta(days=1)), "date_to": str(today + timedelta(days=7))}
+        self.slot_count = AppointmentSlot.objects.count()
 
     def user(self, persona):
         return {
@@ -113,6 +134,41 @@ MATRIX = [
         401, 200, 404, 200, 404, 404, 200, id="appointment-cancel"),
     row("post", "/api/v1/appointments/{w.appointment.pk}/reschedule", lambda w: {"slot_id": w.free_slot.pk},
         401, 200, 404, 403, 403, 403, 200, id="appointment-reschedule"),
+    row("post", "/api/v1/appointments/{w.pending.pk}/confirm", None, 401, 403, 403, 200, 404, 404, 200,
+        id="appointment-confirm"),
+    row("post", "/api/v1/appointments/{w.pending.pk}/decline", lambda w: {"reason": "Fully booked"},
+        401, 403, 403, 200, 404, 404, 200, id="appointment-decline"),
+    row("get", "/api/v1/appointments/{w.appointment.pk}/ics", None, 401, 200, 404, 200, 404, 404, 200,
+        id="appointment-ics"),
+    row("patch", "/api/v1/slots/{w.free_slot.pk}", lambda w: {"capacity": 5}, 401, 403, 403, 200, 403, 403, 200,
+        id="slot-patch"),
+    # --- Schedules: the doctor for their own, admins ---
+    row("get", "/api/v1/doctors/{w.doctor.pk}/availability", None, 401, 403, 403, 200, 403, 403, 200,
+        id="availability-list"),
+    row("post", "/api/v1/doctors/{w.doctor.pk}/availability",
+        lambda w: {"weekday": 2, "start_time": "09:00", "end_time": "12:00"},
+        401, 403, 403, 201, 403, 403, 201, id="availability-create"),
+    row("post", "/api/v1/doctors/{w.unverified.pk}/availability",
+        lambda w: {"weekday": 2, "start_time": "09:00", "end_time": "12:00"},
+        401, 403, 403, 403, 403, 201, 201, id="availability-create-unverified-own"),
+    row("patch", "/api/v1/availability/{w.rule.pk}", lambda w: {"capacity": 2}, 401, 403, 403, 200, 403, 403, 200,
+        id="availability-patch"),
+    row("patch", "/api/v1/availability/{w.unverified_rule.pk}", lambda w: {"capacity": 2},
+        401, 403, 403, 403, 403, 200, 200, id="availability-patch-unverified-own"),
+    row("delete", "/api/v1/availability/{w.rule.pk}", None, 401, 403, 403, 204, 403, 403, 204,
+        id="availability-delete"),
+    row("post", "/api/v1/doctors/{w.doctor.pk}/availability/generate", lambda w: w.week,
+        401, 403, 403, 200, 403, 403, 200, id="availability-generate"),
+    row("post", "/api/v1/doctors/{w.unverified.pk}/availability/generate", lambda w: w.week,
+        401, 403, 403, 403, 403, 403, 403, id="availability-generate-unverified-doctor"),
+    row("get", "/api/v1/doctors/{w.doctor.pk}/leaves", None, 401, 403, 403, 200, 403, 403, 200, id="leaves-list"),
+    row("post", "/api/v1/doctors/{w.doctor.pk}/leaves", lambda w: w.leave_body, 401, 403, 403, 201, 403, 403, 201,
+        id="leave-create"),
+    row("post", "/api/v1/doctors/{w.unverified.pk}/leaves", lambda w: w.leave_body,
+        401, 403, 403, 403, 403, 201, 201, id="leave-create-unverified-own"),
+    row("delete", "/api/v1/leaves/{w.leave.pk}", None, 401, 403, 403, 204, 403, 403, 204, id="leave-delete"),
+    row("get", "/api/v1/doctors/{w.doctor.pk}/schedule", None, 401, 403, 403, 200, 403, 403, 200,
+        id="doctor-schedule"),
 ]
 
 
@@ -133,8 +189,14 @@ def test_access_matrix(api_client, auth_client, persona, method, path, body, exp
     if want >= 400:
         assert {"detail", "error_code"} <= set(response.json())
     if want in (401, 403, 404):
-        # A refusal changes nothing the owner holds.
+        # A refusal changes nothing the owner holds, nor the doctor's schedule.
         w.appointment.refresh_from_db()
         w.patient.refresh_from_db()
         assert w.appointment.status == "confirmed" and w.appointment.slot_id == w.slot.pk
         assert w.appointment.notes == "" and w.patient.allergies == ""
+        w.pending.refresh_from_db()
+        w.free_slot.refresh_from_db()
+        assert w.pending.status == "pending" and w.free_slot.capacity == 3
+        assert AvailabilityRule.objects.filter(pk=w.rule.pk, capacity=1).exists()
+        assert Leave.objects.filter(pk=w.leave.pk).exists()
+        assert AppointmentSlot.objects.count() == w.slot_count

@@ -1,9 +1,10 @@
-"""Every row of the contract's error table, produced by a real request.
+"""Every row of the contract's error table, produced by a real request, and
+our own extension AVAILABILITY_OVERLAP (409) beside them.
 
 SERVER_ERROR (500) comes from a failing view in test_api_infra.py; that the
 refusals change nothing is asserted beside each endpoint's own tests."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -108,6 +109,51 @@ def invalid_state(c):
     return c.client(c.patient.user).post(f"{API}/appointments/{appointment.pk}/cancel", {}, format="json")
 
 
+def _clinic_policy(c, **policy):
+    clinic = c.doctor.clinic
+    for name, value in policy.items():
+        setattr(clinic, name, value)
+    clinic.save()
+
+
+def booking_too_soon(c):
+    _clinic_policy(c, min_notice_minutes=120)
+    soon = SlotFactory(doctor=c.doctor, start=timezone.now() + timedelta(minutes=90))
+    return _book(c.client(c.patient.user), soon.pk)
+
+
+def booking_too_far(c):
+    _clinic_policy(c, booking_horizon_days=30)
+    far = SlotFactory(doctor=c.doctor, start=timezone.now() + timedelta(days=45))
+    return _book(c.client(c.patient.user), far.pk)
+
+
+def cancellation_window_passed(c):
+    _clinic_policy(c, min_notice_minutes=0, cancellation_window_minutes=180)
+    soon = SlotFactory(doctor=c.doctor, start=timezone.now() + timedelta(minutes=90))
+    appointment = services.appointment_book(patient=c.patient, slot_id=soon.pk)
+    return c.client(c.patient.user).post(f"{API}/appointments/{appointment.pk}/cancel", {}, format="json")
+
+
+def booking_limit_reached(c):
+    _clinic_policy(c, max_active_bookings_per_patient=1)
+    services.appointment_book(patient=c.patient, slot_id=c.slot.pk)
+    return _book(c.client(c.patient.user), SlotFactory(doctor=c.other_doctor).pk)
+
+
+def capacity_below_booked(c):
+    roomy = SlotFactory(doctor=c.doctor, capacity=2)
+    services.appointment_book(patient=c.patient, slot_id=roomy.pk)
+    services.appointment_book(patient=c.other_patient, slot_id=roomy.pk)
+    return c.client(c.doctor.user).patch(f"{API}/slots/{roomy.pk}", {"capacity": 1}, format="json")
+
+
+def availability_overlap(c):
+    services.availability_rule_create(doctor=c.doctor, weekday=0, start_time=time(9), end_time=time(12))
+    return c.client(c.doctor.user).post(f"{API}/doctors/{c.doctor.pk}/availability",
+                                        {"weekday": 0, "start_time": "11:00", "end_time": "13:00"}, format="json")
+
+
 def idempotency_key_reused(c):
     client = c.client(c.patient.user)
     other = SlotFactory(doctor=c.other_doctor)
@@ -141,6 +187,12 @@ CATALOGUE = [
     (409, "SLOT_OVERLAP", slot_overlap),
     (409, "SLOT_HAS_BOOKINGS", slot_has_bookings),
     (409, "INVALID_STATE", invalid_state),
+    (409, "BOOKING_TOO_SOON", booking_too_soon),
+    (409, "BOOKING_TOO_FAR", booking_too_far),
+    (409, "CANCELLATION_WINDOW_PASSED", cancellation_window_passed),
+    (409, "BOOKING_LIMIT_REACHED", booking_limit_reached),
+    (409, "CAPACITY_BELOW_BOOKED", capacity_below_booked),
+    (409, "AVAILABILITY_OVERLAP", availability_overlap),  # our extension of the contract
     (422, "IDEMPOTENCY_KEY_REUSED", idempotency_key_reused),
     (429, "RATE_LIMITED", rate_limited),
 ]

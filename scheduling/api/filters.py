@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
-from healthsvc.api.filters import BooleanQueryField, ChoiceQueryField, IntegerQueryField
 from healthsvc.api.fields import MAX_ID
+from healthsvc.api.filters import BooleanQueryField, ChoiceQueryField, IntegerQueryField
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.selectors import slot_list_bookable
 

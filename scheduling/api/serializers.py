@@ -1,18 +1,45 @@
-"""Shapes of the slot and appointment API. Input serializers only validate
-shape; the services decide and write (they alone touch booked_count and status)."""
+"""Shapes of the slot, appointment and schedule API. Input serializers only
+validate shape; the services decide and write (they alone touch booked_count
+and status)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic, Doctor
-from healthsvc.api.fields import MAX_ID, AwareDateTimeField, IdRelatedField
+from healthsvc.api.fields import (
+    MAX_ID,
+    AwareDateTimeField,
+    IdRelatedField,
+    IsoDateField,
+    LocalDateTimeField,
+    WallTimeField,
+)
 from healthsvc.api.serializers import InputSerializer
-from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment
+from scheduling import selectors
+from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
+
+
+class AtLeastOneFieldSchema(OpenApiSerializerExtension):
+    """The document says what a `validate()` requiring one of the fields says:
+    `anyOf` one `required` per field. Subclasses name their `target_class`."""
+
+    target_class = None
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [{"required": [name]} for name in self.target.fields]
+        return schema
+
+
+def _at_least_one(attrs: dict, names: str) -> dict:
+    if not attrs:
+        raise serializers.ValidationError(f"Give {names}.")
+    return attrs
 
 
 # --- slots ----------------------------------------------------------------------
@@ -30,6 +57,10 @@ class SlotOutputSerializer(serializers.Serializer):
     booked_count = serializers.IntegerField(read_only=True)
     is_booked = serializers.BooleanField(source="is_full", read_only=True, help_text="booked_count >= capacity")
     available_spots = serializers.IntegerField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True, help_text="false: closed; it cannot be booked.")
+    slot_datetime_local = LocalDateTimeField(
+        source="start", zone="clinic.tzinfo", help_text="The same start in the clinic's time zone, with its offset."
+    )
 
 
 class SlotCreateInputSerializer(InputSerializer):
@@ -50,6 +81,24 @@ class SlotCreateInputSerializer(InputSerializer):
         except OverflowError:
             raise serializers.ValidationError("Datetime value out of range.") from None
         return value
+
+
+class SlotUpdateInputSerializer(InputSerializer):
+    """A slot's new capacity (never below its booked places), or closing or
+    reopening it; at least one of the two."""
+
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+    is_active = serializers.BooleanField(
+        required=False, help_text="false closes the slot (refused while it holds active appointments); "
+                                  "true reopens a closed one that has not begun.",
+    )
+
+    def validate(self, attrs):
+        return _at_least_one(attrs, "capacity, is_active, or both")
+
+
+class SlotUpdateInputSchema(AtLeastOneFieldSchema):
+    target_class = SlotUpdateInputSerializer
 
 
 # --- appointments ---------------------------------------------------------------
@@ -90,6 +139,12 @@ class AppointmentCancelInputSerializer(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+class AppointmentDeclineInputSerializer(InputSerializer):
+    """Why the pending booking is turned down; shown to the patient."""
+
+    reason = serializers.CharField(max_length=2000, help_text="Shown to the patient.")
+
+
 class AppointmentRescheduleInputSerializer(InputSerializer):
     """The slot to move the appointment to."""
 
@@ -114,12 +169,151 @@ class AppointmentOutcomeInputSerializer(InputSerializer):
         return attrs
 
 
-class AppointmentOutcomeInputSchema(OpenApiSerializerExtension):
-    """The document says what validate() says: at least one of the two."""
-
+class AppointmentOutcomeInputSchema(AtLeastOneFieldSchema):
     target_class = AppointmentOutcomeInputSerializer
 
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        schema["anyOf"] = [{"required": ["status"]}, {"required": ["notes"]}]
-        return schema
+
+# --- weekly availability rules ------------------------------------------------------
+
+
+class AvailabilityRuleOutputSerializer(serializers.Serializer):
+    """A doctor's weekly hours at a clinic, in the clinic's wall-clock time."""
+
+    id = serializers.IntegerField(read_only=True)
+    doctor_id = serializers.IntegerField(read_only=True)
+    clinic_id = serializers.IntegerField(read_only=True)
+    weekday = serializers.IntegerField(read_only=True, help_text="0 = Monday ... 6 = Sunday.")
+    start_time = WallTimeField(read_only=True)
+    end_time = WallTimeField(read_only=True, help_text="The last slot ends by then.")
+    slot_minutes = serializers.IntegerField(read_only=True)
+    capacity = serializers.IntegerField(read_only=True, help_text="Patients per slot.")
+    break_start = WallTimeField(read_only=True, allow_null=True)
+    break_end = WallTimeField(read_only=True, allow_null=True)
+    timezone = serializers.CharField(source="clinic.timezone", read_only=True,
+                                     help_text="The clinic's IANA zone the times are in.")
+
+
+class AvailabilityRuleUpdateInputSerializer(InputSerializer):
+    """Changes to a weekly rule; slots already made from it keep their times.
+    Times are "HH:MM" in the clinic's zone; the end is after the start, and a
+    break (both ends, or neither) lies within the hours."""
+
+    clinic_id = IdRelatedField(
+        source="clinic", queryset=Clinic.objects.all(), required=False,
+        help_text="The doctor's clinic (the default); another clinic is a 400.",
+    )
+    weekday = serializers.IntegerField(min_value=0, max_value=6, required=False, help_text="0 = Monday ... 6 = Sunday.")
+    start_time = WallTimeField(required=False)
+    end_time = WallTimeField(required=False, help_text="After start_time, the same day; the last slot ends by then.")
+    slot_minutes = serializers.IntegerField(min_value=MIN_SLOT_MINUTES, max_value=MAX_SLOT_MINUTES, required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False,
+                                        help_text="Patients per slot.")
+    break_start = WallTimeField(required=False, allow_null=True, help_text="null: no break.")
+    break_end = WallTimeField(required=False, allow_null=True, help_text="null: no break.")
+
+
+class AvailabilityRuleCreateInputSerializer(AvailabilityRuleUpdateInputSerializer):
+    """A new weekly rule. Times are "HH:MM" in the clinic's zone; the end is
+    after the start, and a break (both ends, or neither) lies within the hours."""
+
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday.")
+    start_time = WallTimeField()
+    end_time = WallTimeField(help_text="After start_time, the same day; the last slot ends by then.")
+    slot_minutes = serializers.IntegerField(min_value=MIN_SLOT_MINUTES, max_value=MAX_SLOT_MINUTES, default=30)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, default=1, help_text="Patients per slot.")
+
+
+class SlotGenerationInputSerializer(InputSerializer):
+    """Local dates of the clinic, both included: from today up to 366 days ahead."""
+
+    date_from = IsoDateField(help_text="First local date (YYYY-MM-DD), today or later.")
+    date_to = IsoDateField(help_text="Last local date, not before date_from, at most 366 days ahead.")
+
+
+class SlotGenerationOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField(read_only=True, help_text="Slots made now.")
+    skipped = serializers.IntegerField(
+        read_only=True, help_text="Slot times not made: there already (open or closed), overlapping one, "
+                                  "inside a leave, or past.",
+    )
+
+
+# --- leaves -------------------------------------------------------------------------
+
+
+def _shown_in_any_zone(value: datetime) -> datetime:
+    """An instant every clinic's calendar can show (a day either side fits in a datetime)."""
+    try:
+        value - timedelta(days=1)
+        value + timedelta(days=1)
+    except OverflowError:
+        raise serializers.ValidationError("Datetime value out of range.") from None
+    return value
+
+
+class LeaveCreateInputSerializer(InputSerializer):
+    """Time off: a whole day or part of one, up to 366 days, not over yet."""
+
+    start = AwareDateTimeField(help_text="ISO 8601 with a UTC offset.")
+    end = AwareDateTimeField(help_text="ISO 8601 with a UTC offset; after start and in the future.")
+    reason = serializers.CharField(
+        max_length=Leave._meta.get_field("reason").max_length, required=False, allow_blank=True, default="",
+        help_text="For staff and the doctor; patients do not see it.",
+    )
+
+    def validate_start(self, value):
+        return _shown_in_any_zone(value)
+
+    def validate_end(self, value):
+        return _shown_in_any_zone(value)
+
+
+class LeaveOutputSerializer(serializers.Serializer):
+    """Time a doctor is away: no slot is made or booked inside it."""
+
+    id = serializers.IntegerField(read_only=True)
+    doctor_id = serializers.IntegerField(read_only=True)
+    start = serializers.DateTimeField(read_only=True, help_text="In UTC.")
+    end = serializers.DateTimeField(read_only=True, help_text="In UTC.")
+    start_local = LocalDateTimeField(source="start", zone="doctor.clinic.tzinfo",
+                                     help_text="The start in the clinic's time zone, with its offset.")
+    end_local = LocalDateTimeField(source="end", zone="doctor.clinic.tzinfo",
+                                   help_text="The end in the clinic's time zone, with its offset.")
+    reason = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class LeaveCreatedOutputSerializer(LeaveOutputSerializer):
+    """The new leave, and the active appointments inside it: cancel them
+    (POST /appointments/{id}/cancel, with a reason for the patient) or keep them."""
+
+    appointments = serializers.SerializerMethodField(
+        help_text="Active appointments inside the leave, earliest first."
+    )
+
+    @extend_schema_field(AppointmentOutputSerializer(many=True))
+    def get_appointments(self, leave) -> list:
+        return AppointmentOutputSerializer(selectors.leave_appointments(leave=leave), many=True).data
+
+
+# --- a doctor's day -----------------------------------------------------------------
+
+
+class DoctorScheduleQuerySerializer(InputSerializer):
+    date = IsoDateField(required=False, help_text="A local date of the clinic (YYYY-MM-DD); default: today there.")
+
+
+class DoctorScheduleOutputSerializer(serializers.Serializer):
+    """One local day of a doctor: the appointments (every status) and the load."""
+
+    date = serializers.DateField(read_only=True, help_text="The local date, in the clinic's zone.")
+    timezone = serializers.CharField(source="doctor.clinic.timezone", read_only=True)
+    booked = serializers.IntegerField(
+        read_only=True, help_text="Places the day's appointments hold (completed and no-show visits too).",
+    )
+    max_patients_per_day = serializers.IntegerField(read_only=True)
+    free_places = serializers.IntegerField(
+        read_only=True, help_text="Places patients can still book that day: free places of bookable slots, "
+                                  "capped by the daily maximum.",
+    )
+    appointments = AppointmentOutputSerializer(many=True, read_only=True)

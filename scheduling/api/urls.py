@@ -17,4 +17,18 @@ urlpatterns = [
         "appointments/<int:appointment_id>/reschedule", views.AppointmentRescheduleApi.as_view(),
         name="appointment-reschedule",
     ),
+    path("appointments/<int:appointment_id>/confirm", views.AppointmentConfirmApi.as_view(),
+         name="appointment-confirm"),
+    path("appointments/<int:appointment_id>/decline", views.AppointmentDeclineApi.as_view(),
+         name="appointment-decline"),
+    path("appointments/<int:appointment_id>/ics", views.AppointmentCalendarApi.as_view(), name="appointment-ics"),
+    # Schedules: the doctor for their own, admins.
+    path("doctors/<int:doctor_id>/availability", views.AvailabilityRuleListCreateApi.as_view(),
+         name="doctor-availability-list"),
+    path("doctors/<int:doctor_id>/availability/generate", views.SlotGenerationApi.as_view(),
+         name="doctor-availability-generate"),
+    path("availability/<int:rule_id>", views.AvailabilityRuleDetailApi.as_view(), name="availability-rule-detail"),
+    path("doctors/<int:doctor_id>/leaves", views.LeaveListCreateApi.as_view(), name="doctor-leave-list"),
+    path("leaves/<int:leave_id>", views.LeaveDetailApi.as_view(), name="leave-detail"),
+    path("doctors/<int:doctor_id>/schedule", views.DoctorScheduleApi.as_view(), name="doctor-schedule"),
 ]

@@ -1,5 +1,5 @@
-"""Cross-cutting checks of the slot and appointment API: the OpenAPI document
-describes every operation with its errors, and out-of-range ids are plain 404s."""
+"""Cross-cutting checks of the slot, appointment and schedule API: the OpenAPI
+document describes every operation with its errors, and out-of-range ids are plain 404s."""
 
 import pytest
 from django.urls import reverse
@@ -15,6 +15,7 @@ OPERATIONS = {
     ("/api/v1/slots", "get"): {"200", "400", "401", "404", "429"},
     ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409", "429"},
     ("/api/v1/slots/{slot_id}", "get"): {"200", "401", "404", "429"},
+    ("/api/v1/slots/{slot_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
     ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409", "429"},
     ("/api/v1/appointments", "get"): {"200", "400", "401", "404", "429"},
     ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422", "429"},
@@ -22,6 +23,34 @@ OPERATIONS = {
     ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
     ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "404", "409", "429"},
     ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/confirm", "post"): {"200", "401", "403", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/decline", "post"): {"200", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/ics", "get"): {"200", "401", "404", "406", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability", "get"): {"200", "400", "401", "403", "404", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability", "post"): {"201", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/availability/{rule_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/availability/{rule_id}", "delete"): {"204", "401", "403", "404", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability/generate", "post"): {"200", "400", "401", "403", "404", "409", "429"},
+    ("/api/v1/doctors/{doctor_id}/leaves", "get"): {"200", "400", "401", "403", "404", "429"},
+    ("/api/v1/doctors/{doctor_id}/leaves", "post"): {"201", "400", "401", "403", "404", "429"},
+    ("/api/v1/leaves/{leave_id}", "delete"): {"204", "401", "403", "404", "429"},
+    ("/api/v1/doctors/{doctor_id}/schedule", "get"): {"200", "400", "401", "403", "404", "429"},
+}
+# Each new operation: its id, and (for those that create) examples of the body.
+OPERATION_IDS = {
+    ("/api/v1/slots/{slot_id}", "patch"): "slots_partial_update",
+    ("/api/v1/appointments/{appointment_id}/confirm", "post"): "appointments_confirm",
+    ("/api/v1/appointments/{appointment_id}/decline", "post"): "appointments_decline",
+    ("/api/v1/appointments/{appointment_id}/ics", "get"): "appointments_ics",
+    ("/api/v1/doctors/{doctor_id}/availability", "get"): "availability_list",
+    ("/api/v1/doctors/{doctor_id}/availability", "post"): "availability_create",
+    ("/api/v1/availability/{rule_id}", "patch"): "availability_partial_update",
+    ("/api/v1/availability/{rule_id}", "delete"): "availability_destroy",
+    ("/api/v1/doctors/{doctor_id}/availability/generate", "post"): "availability_generate",
+    ("/api/v1/doctors/{doctor_id}/leaves", "get"): "leaves_list",
+    ("/api/v1/doctors/{doctor_id}/leaves", "post"): "leaves_create",
+    ("/api/v1/leaves/{leave_id}", "delete"): "leaves_destroy",
+    ("/api/v1/doctors/{doctor_id}/schedule", "get"): "doctors_schedule_retrieve",
 }
 
 
@@ -35,18 +64,59 @@ def test_every_operation_documents_its_answers_and_errors(schema):
         responses = schema["paths"][path][method]["responses"]
         assert set(responses) == statuses, (path, method)
         for status in statuses - {"200", "201", "204"}:
+            assert set(responses[status]["content"]) == {"application/json"}, (path, method, status)
             ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
             assert ref == "#/components/schemas/Error", (path, method, status)
+
+
+def test_every_new_operation_has_its_id_a_summary_and_create_examples(schema):
+    for (path, method), operation_id in OPERATION_IDS.items():
+        operation = schema["paths"][path][method]
+        assert operation["operationId"] == operation_id and operation["summary"], (path, method)
+        if method == "post" and "201" in operation["responses"]:
+            assert operation["requestBody"]["content"]["application/json"]["examples"], (path, method)
+            assert operation["responses"]["201"]["content"]["application/json"]["examples"], (path, method)
+
+
+def test_conflicts_name_their_codes(schema):
+    def conflict(path, method):
+        return schema["paths"][path][method]["responses"]["409"]["description"]
+
+    book = conflict("/api/v1/appointments/book", "post")
+    assert all(code in book for code in ("BOOKING_TOO_SOON", "BOOKING_TOO_FAR", "BOOKING_LIMIT_REACHED"))
+    assert "CANCELLATION_WINDOW_PASSED" in conflict("/api/v1/appointments/{appointment_id}/cancel", "post")
+    reschedule = conflict("/api/v1/appointments/{appointment_id}/reschedule", "post")
+    assert "BOOKING_TOO_SOON" in reschedule and "CANCELLATION_WINDOW_PASSED" in reschedule
+    assert "AVAILABILITY_OVERLAP" in conflict("/api/v1/doctors/{doctor_id}/availability", "post")
+    assert "CAPACITY_BELOW_BOOKED" in conflict("/api/v1/slots/{slot_id}", "patch")
+
+
+def test_the_calendar_file_is_documented_as_text_calendar(schema):
+    responses = schema["paths"]["/api/v1/appointments/{appointment_id}/ics"]["get"]["responses"]
+    assert responses["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+
+
+def test_creating_a_rule_or_a_leave_links_to_removing_it(schema):
+    def links(path):
+        return schema["paths"][path]["post"]["responses"]["201"]["links"]
+
+    assert links("/api/v1/doctors/{doctor_id}/availability")["DeleteAvailabilityRule"]["operationId"] == (
+        "availability_destroy"
+    )
+    assert links("/api/v1/doctors/{doctor_id}/leaves")["DeleteLeave"]["operationId"] == "leaves_destroy"
 
 
 def test_component_names_are_the_module_level_serializers(schema):
     names = set(schema["components"]["schemas"])
     assert {"SlotOutput", "SlotCreateInput", "AppointmentOutput", "AppointmentBookInput", "AppointmentCancelInput",
             "AppointmentRescheduleInput", "PatchedAppointmentOutcomeInput", "PaginatedSlotOutputList",
-            "PaginatedAppointmentOutputList"} <= names
+            "PaginatedAppointmentOutputList", "PatchedSlotUpdateInput", "AppointmentDeclineInput",
+            "AvailabilityRuleOutput", "AvailabilityRuleCreateInput", "PatchedAvailabilityRuleUpdateInput",
+            "SlotGenerationInput", "SlotGenerationOutput", "LeaveCreateInput", "LeaveOutput", "LeaveCreatedOutput",
+            "DoctorScheduleOutput", "PaginatedAvailabilityRuleOutputList", "PaginatedLeaveOutputList"} <= names
     assert set(schema["components"]["schemas"]["SlotOutput"]["properties"]) == {
         "id", "doctor_id", "clinic_id", "slot_datetime", "duration_minutes", "capacity", "booked_count",
-        "is_booked", "available_spots",
+        "is_booked", "available_spots", "is_active", "slot_datetime_local",
     }
 
 
@@ -75,6 +145,10 @@ def test_slot_list_documents_its_filters(schema):
         reverse("api:slot-detail", args=[10**20]),
         reverse("api:appointment-detail", args=[10**20]),
         reverse("api:appointment-cancel", args=[10**20]),
+        reverse("api:appointment-ics", args=[10**20]),
+        reverse("api:doctor-availability-list", args=[10**20]),
+        reverse("api:doctor-leave-list", args=[10**20]),
+        reverse("api:doctor-schedule", args=[10**20]),
     ],
 )
 def test_an_id_beyond_the_database_range_is_a_404(auth_client, admin_user, path):

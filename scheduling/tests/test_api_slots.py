@@ -8,15 +8,15 @@ from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
 from clinics.tests.factories import ClinicFactory, DoctorFactory
+from healthsvc.testing import assert_error
 from scheduling import services
 from scheduling.models import AppointmentSlot
 from scheduling.tests.factories import SlotFactory
-from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 
 SLOT_FIELDS = {"id", "doctor_id", "clinic_id", "slot_datetime", "duration_minutes", "capacity", "booked_count",
-               "is_booked", "available_spots"}
+               "is_booked", "available_spots", "is_active", "slot_datetime_local"}
 LIST_URL = reverse("api:slot-list")
 
 
@@ -59,6 +59,7 @@ def test_anyone_lists_future_active_slots_with_free_places_by_start(api_client, 
         "id": sooner.pk, "doctor_id": doctor.pk, "clinic_id": doctor.clinic_id,
         "slot_datetime": sooner.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "duration_minutes": 30, "capacity": 3, "booked_count": 1, "is_booked": False, "available_spots": 2,
+        "is_active": True, "slot_datetime_local": sooner.start.astimezone(doctor.clinic.tzinfo).isoformat(),
     }
 
 
@@ -210,7 +211,8 @@ def test_verified_doctor_opens_a_slot_for_themselves(auth_client, doctor):
     assert body == {
         "id": body["id"], "doctor_id": doctor.pk, "clinic_id": doctor.clinic_id,
         "slot_datetime": "2030-03-01T04:30:00Z", "duration_minutes": 20, "capacity": 2, "booked_count": 0,
-        "is_booked": False, "available_spots": 2,
+        "is_booked": False, "available_spots": 2, "is_active": True,
+        "slot_datetime_local": "2030-03-01T10:00:00+05:30",
     }
     slot = AppointmentSlot.objects.get(pk=body["id"])
     assert (slot.doctor_id, slot.start, slot.end, slot.is_active) == (

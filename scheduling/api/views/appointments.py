@@ -1,145 +1,40 @@
-"""Slot and appointment endpoints (the "Slots" and "Appointments" sections of
-../shared/docs/API.md). Each handler parses with an input serializer, calls a
-selector or service and serializes the answer; domain errors are left to
-healthsvc.api.exception_handler."""
+"""Book, list, read, cancel, reschedule, confirm, decline, record the outcome
+of an appointment, and its calendar file."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user
 from healthsvc.api.permissions import IsDoctorOrAdmin, IsPatientOrAdmin
-from healthsvc.api.serializers import ErrorSerializer
-from healthsvc.api.views import MethodCheckedMixin
+from healthsvc.api.renderers import CalendarRenderer
+from healthsvc.api.views import JsonErrorsMixin, MethodCheckedMixin
 from scheduling import selectors, services
-from scheduling.models import Appointment
-from scheduling.services.idempotency import IDEMPOTENCY_HEADER
-
-from .filters import AppointmentFilterSet, SlotFilterSet
-from .permissions import IsSlotOwnerOrAdmin
-from .serializers import (
+from scheduling.api.filters import AppointmentFilterSet
+from scheduling.api.serializers import (
     AppointmentBookInputSerializer,
     AppointmentCancelInputSerializer,
+    AppointmentDeclineInputSerializer,
     AppointmentOutcomeInputSerializer,
     AppointmentOutputSerializer,
     AppointmentRescheduleInputSerializer,
-    SlotCreateInputSerializer,
-    SlotOutputSerializer,
 )
+from scheduling.ics import appointment_to_ics
+from scheduling.models import Appointment
+from scheduling.services.idempotency import IDEMPOTENCY_HEADER
+
+from .common import BOOKING_CONFLICTS, CHANGE_CONFLICTS, errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # What idempotency_key_run accepts, as a JSON Schema pattern: printable ASCII
 # with at least one non-space (the key is stripped, then 1-255 characters).
 IDEMPOTENCY_KEY_PATTERN = "^[\\u0020-\\u007e]*[\\u0021-\\u007e][\\u0020-\\u007e]*$"
-
-_ERROR_TEXT = {
-    400: "VALIDATION_ERROR: malformed JSON, wrong types or out-of-range values.",
-    401: "NOT_AUTHENTICATED or TOKEN_INVALID.",
-    403: "PERMISSION_DENIED: the role or ownership does not allow it.",
-    404: "NOT_FOUND: no such object, or one the caller may not see.",
-    422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was sent before with a different body.",
-}
-_BOOKING_CONFLICTS = (
-    "SLOT_FULL, ALREADY_BOOKED, SLOT_UNAVAILABLE (past, deleted, or doctor/clinic inactive), "
-    "DAILY_LIMIT_REACHED or OVERLAPPING_APPOINTMENT."
-)
-
-
-def _errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str | None = None) -> dict:
-    """`responses` entries documenting the error envelope: the usual text for each
-    status unless `texts` says more, and the 409 codes in `conflict`."""
-    texts = {**_ERROR_TEXT, **(texts or {})}
-    out = {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in statuses}
-    if conflict:
-        out[409] = OpenApiResponse(ErrorSerializer, description=conflict)
-    return out
-
-
-# --- slots ----------------------------------------------------------------------
-
-
-class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
-    """GET: the bookable slots, for anyone. POST: open a slot (its doctor, or an admin)."""
-
-    filterset_class = SlotFilterSet
-
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
-
-    def get_queryset(self):
-        return selectors.slot_list_bookable()
-
-    def get_serializer_class(self):
-        # What OPTIONS (DRF's metadata) describes: the body POST takes.
-        return SlotCreateInputSerializer if self.request.method == "POST" else SlotOutputSerializer
-
-    @extend_schema(
-        operation_id="slots_list", tags=["slots"], auth=[],
-        summary="Future, active slots by start time; only those with a free place unless available=false.",
-        responses={200: SlotOutputSerializer(many=True), **_errors(400)},
-    )
-    def get(self, request):
-        slots = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(slots)
-        return self.get_paginated_response(SlotOutputSerializer(page, many=True).data)
-
-    @extend_schema(
-        operation_id="slots_create", tags=["slots"],
-        summary="Open a slot: a verified doctor for their own doctor_id, or an admin.",
-        request=SlotCreateInputSerializer,
-        responses={
-            201: SlotOutputSerializer,
-            **_errors(
-                400, 401, 403,
-                texts={
-                    400: "VALIDATION_ERROR: bad shape, a naive datetime, or a slot in the past.",
-                    403: "PERMISSION_DENIED: not a doctor or admin, another doctor's doctor_id, or not verified.",
-                },
-                conflict="SLOT_OVERLAP: overlaps another active slot of the doctor; "
-                         "SLOT_UNAVAILABLE: the doctor or clinic is inactive.",
-            ),
-        },
-    )
-    def post(self, request):
-        data = SlotCreateInputSerializer.validated(request.data)
-        self.check_object_permissions(request, data["doctor"])
-        slot = services.slot_create(**data)
-        return Response(SlotOutputSerializer(slot).data, status=status.HTTP_201_CREATED)
-
-
-class SlotDetailApi(MethodCheckedMixin, APIView):
-    """GET: one active slot, for anyone. DELETE: deactivate it (its doctor, or an admin)."""
-
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
-
-    @extend_schema(operation_id="slots_retrieve", tags=["slots"], auth=[],
-                   responses={200: SlotOutputSerializer, **_errors(404)})
-    def get(self, request, slot_id: int):
-        return Response(SlotOutputSerializer(selectors.slot_get(slot_id=slot_id)).data)
-
-    @extend_schema(
-        operation_id="slots_destroy", tags=["slots"],
-        summary="Deactivate a slot that holds no active appointment.",
-        responses={
-            204: OpenApiResponse(description="Deactivated."),
-            **_errors(401, 403, 404, conflict="SLOT_HAS_BOOKINGS: cancel its active appointments first."),
-        },
-    )
-    def delete(self, request, slot_id: int):
-        slot = selectors.slot_get(slot_id=slot_id)
-        self.check_object_permissions(request, slot)
-        services.slot_deactivate(slot_id=slot.pk)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# --- appointments ---------------------------------------------------------------
 
 
 def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
@@ -184,14 +79,14 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
         ],
         responses={
             201: AppointmentOutputSerializer,
-            **_errors(
+            **errors(
                 400, 401, 403, 404, 422,
                 texts={
                     400: "VALIDATION_ERROR, e.g. patient_id missing for an admin, or a bad Idempotency-Key.",
                     403: "PERMISSION_DENIED: doctors cannot book.",
                     404: "NOT_FOUND: no such slot, or no such patient (a patient may name only themselves).",
                 },
-                conflict=_BOOKING_CONFLICTS,
+                conflict=BOOKING_CONFLICTS,
             ),
         },
         examples=[
@@ -235,7 +130,7 @@ class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
         return selectors.appointment_list_for_user(user=self.request.user).order_by("-start", "-id")
 
     @extend_schema(operation_id="appointments_list", tags=["appointments"],
-                   responses={200: AppointmentOutputSerializer(many=True), **_errors(400, 401)})
+                   responses={200: AppointmentOutputSerializer(many=True), **errors(400, 401)})
     def get(self, request):
         appointments = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(appointments)
@@ -255,7 +150,7 @@ class PatientAppointmentListApi(AppointmentListApi):
         return super().get_queryset().filter(patient=patient)
 
     @extend_schema(operation_id="patients_appointments_list", tags=["patients"],
-                   responses={200: AppointmentOutputSerializer(many=True), **_errors(400, 401, 403, 404)})
+                   responses={200: AppointmentOutputSerializer(many=True), **errors(400, 401, 403, 404)})
     def get(self, request, patient_id: int):
         return super().get(request)
 
@@ -267,7 +162,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
         return [IsAuthenticated()] if self.request.method in SAFE_METHODS else [IsDoctorOrAdmin()]
 
     @extend_schema(operation_id="appointments_retrieve", tags=["appointments"],
-                   responses={200: AppointmentOutputSerializer, **_errors(401, 404)})
+                   responses={200: AppointmentOutputSerializer, **errors(401, 404)})
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         return Response(AppointmentOutputSerializer(appointment).data)
@@ -278,7 +173,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
         request=AppointmentOutcomeInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
-            **_errors(
+            **errors(
                 400, 401, 403, 404, texts={403: "PERMISSION_DENIED: patients cannot record outcomes."},
                 conflict="INVALID_STATE: the status does not allow it, or the visit has not started.",
             ),
@@ -298,10 +193,15 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_cancel", tags=["appointments"],
+        summary="Cancel an appointment (the patient, the doctor, an admin); the place returns to the slot.",
         request=AppointmentCancelInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
-            **_errors(400, 401, 404, conflict="INVALID_STATE: it is already cancelled, completed or a no-show."),
+            **errors(
+                400, 401, 404,
+                conflict="INVALID_STATE: it is already cancelled, completed or a no-show, or the visit has begun; "
+                         + CHANGE_CONFLICTS,
+            ),
         },
     )
     def post(self, request, appointment_id: int):
@@ -318,16 +218,18 @@ class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_reschedule", tags=["appointments"],
+        summary="Move an appointment to another slot (the patient, an admin), atomically.",
         request=AppointmentRescheduleInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
-            **_errors(
+            **errors(
                 400, 401, 403, 404,
                 texts={
                     403: "PERMISSION_DENIED: doctors cannot reschedule.",
                     404: "NOT_FOUND: no such appointment (or not yours), or no such slot.",
                 },
-                conflict=_BOOKING_CONFLICTS + " INVALID_STATE: the appointment is not active.",
+                conflict=BOOKING_CONFLICTS + " INVALID_STATE: the appointment is not active or has begun; "
+                         + CHANGE_CONFLICTS,
             ),
         },
     )
@@ -338,3 +240,83 @@ class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
             appointment_id=appointment.pk, slot_id=data["slot_id"], by=request.user
         )
         return Response(AppointmentOutputSerializer(appointment).data)
+
+
+class AppointmentConfirmApi(MethodCheckedMixin, APIView):
+    """The doctor or an admin accepts a pending booking."""
+
+    permission_classes = [IsDoctorOrAdmin]
+
+    @extend_schema(
+        operation_id="appointments_confirm", tags=["appointments"],
+        summary="Confirm a pending appointment (its doctor, or an admin).",
+        request=None,
+        responses={
+            200: AppointmentOutputSerializer,
+            **errors(
+                401, 403, 404,
+                texts={403: "PERMISSION_DENIED: patients cannot confirm.",
+                       404: "NOT_FOUND: no such appointment, or another doctor's."},
+                conflict="INVALID_STATE: the appointment is not pending.",
+            ),
+        },
+    )
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        appointment = services.appointment_confirm(appointment_id=appointment.pk, by=request.user)
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+
+class AppointmentDeclineApi(MethodCheckedMixin, APIView):
+    """The doctor or an admin turns a pending booking down; the place returns to the slot."""
+
+    permission_classes = [IsDoctorOrAdmin]
+
+    @extend_schema(
+        operation_id="appointments_decline", tags=["appointments"],
+        summary="Decline a pending appointment with a reason for the patient (its doctor, or an admin).",
+        request=AppointmentDeclineInputSerializer,
+        responses={
+            200: AppointmentOutputSerializer,
+            **errors(
+                400, 401, 403, 404,
+                texts={400: "VALIDATION_ERROR: the reason is missing, blank or longer than 2000 characters.",
+                       403: "PERMISSION_DENIED: patients cannot decline.",
+                       404: "NOT_FOUND: no such appointment, or another doctor's."},
+                conflict="INVALID_STATE: the appointment is not pending.",
+            ),
+        },
+        examples=[OpenApiExample("Declined", value={"reason": "Dr. Mehta is in theatre that morning; "
+                                                              "please book another time."}, request_only=True)],
+    )
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        data = AppointmentDeclineInputSerializer.validated(request.data)
+        appointment = services.appointment_decline(
+            appointment_id=appointment.pk, by=request.user, reason=data["reason"]
+        )
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+
+class AppointmentCalendarApi(JsonErrorsMixin, MethodCheckedMixin, APIView):
+    """The appointment as an iCalendar file, for the patient, the doctor, an admin."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [CalendarRenderer]
+
+    @extend_schema(
+        operation_id="appointments_ics", tags=["appointments"],
+        summary="The appointment as an iCalendar (RFC 5545) file (the patient, the doctor, an admin).",
+        description="Times in UTC; the reason for the visit and the notes stay out of the file. "
+                    "Errors are the usual JSON envelope.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.STR, description="A VCALENDAR with one VEVENT."),
+            **errors(401, 404, 406),
+        },
+    )
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        return Response(appointment_to_ics(appointment), headers={
+            "Content-Disposition": f'attachment; filename="appointment-{appointment.pk}.ics"',
+            "Cache-Control": "no-store",
+        })

@@ -1,0 +1,38 @@
+"""What the slot, appointment and schedule views share: the error responses
+they document (the contract's codes, by status)."""
+
+from drf_spectacular.utils import OpenApiResponse
+
+from healthsvc.api.serializers import ErrorSerializer
+
+_ERROR_TEXT = {
+    400: "VALIDATION_ERROR: malformed JSON, wrong types or out-of-range values.",
+    401: "NOT_AUTHENTICATED or TOKEN_INVALID.",
+    403: "PERMISSION_DENIED: the role or ownership does not allow it.",
+    404: "NOT_FOUND: no such object, or one the caller may not see.",
+    406: "NOT_ACCEPTABLE: the Accept header excludes the answer's format.",
+    422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was sent before with a different body.",
+}
+BOOKING_CONFLICTS = (
+    "SLOT_FULL, ALREADY_BOOKED, SLOT_UNAVAILABLE (past, deleted, the doctor on leave, or doctor/clinic "
+    "inactive), DAILY_LIMIT_REACHED or OVERLAPPING_APPOINTMENT; for a patient also the clinic's booking "
+    "policy: BOOKING_TOO_SOON (inside the minimum notice), BOOKING_TOO_FAR (beyond the booking horizon) "
+    "or BOOKING_LIMIT_REACHED (the most active future visits the clinic allows)."
+)
+CHANGE_CONFLICTS = (
+    "CANCELLATION_WINDOW_PASSED: a patient cancelling or moving inside the clinic's cancellation window "
+    "(the doctor and staff may)."
+)
+# Doctor ownership, as the schedule views document it.
+SCHEDULE_403 = "PERMISSION_DENIED: a patient, or another doctor's schedule."
+SCHEDULE_404 = "NOT_FOUND: no such doctor."
+
+
+def errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str | None = None) -> dict:
+    """`responses` entries documenting the error envelope: the usual text for each
+    status unless `texts` says more, and the 409 codes in `conflict`."""
+    texts = {**_ERROR_TEXT, **(texts or {})}
+    out = {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in statuses}
+    if conflict:
+        out[409] = OpenApiResponse(ErrorSerializer, description=conflict)
+    return out

@@ -1,0 +1,120 @@
+"""GET/POST /slots, GET/PATCH/DELETE /slots/{id}."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from healthsvc.api.views import MethodCheckedMixin
+from scheduling import selectors, services
+from scheduling.api.filters import SlotFilterSet
+from scheduling.api.permissions import IsSlotOwnerOrAdmin
+from scheduling.api.serializers import SlotCreateInputSerializer, SlotOutputSerializer, SlotUpdateInputSerializer
+
+from .common import errors
+
+
+class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
+    """GET: the bookable slots, for anyone. POST: open a slot (its doctor, or an admin)."""
+
+    filterset_class = SlotFilterSet
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
+
+    def get_queryset(self):
+        return selectors.slot_list_bookable()
+
+    def get_serializer_class(self):
+        # What OPTIONS (DRF's metadata) describes: the body POST takes.
+        return SlotCreateInputSerializer if self.request.method == "POST" else SlotOutputSerializer
+
+    @extend_schema(
+        operation_id="slots_list", tags=["slots"], auth=[],
+        summary="Future, active slots by start time; only those with a free place unless available=false.",
+        responses={200: SlotOutputSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        slots = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(slots)
+        return self.get_paginated_response(SlotOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="slots_create", tags=["slots"],
+        summary="Open a slot: a verified doctor for their own doctor_id, or an admin.",
+        request=SlotCreateInputSerializer,
+        responses={
+            201: SlotOutputSerializer,
+            **errors(
+                400, 401, 403,
+                texts={
+                    400: "VALIDATION_ERROR: bad shape, a naive datetime, or a slot in the past.",
+                    403: "PERMISSION_DENIED: not a doctor or admin, another doctor's doctor_id, or not verified.",
+                },
+                conflict="SLOT_OVERLAP: overlaps another active slot of the doctor; "
+                         "SLOT_UNAVAILABLE: the doctor or clinic is inactive.",
+            ),
+        },
+    )
+    def post(self, request):
+        data = SlotCreateInputSerializer.validated(request.data)
+        self.check_object_permissions(request, data["doctor"])
+        slot = services.slot_create(**data)
+        return Response(SlotOutputSerializer(slot).data, status=status.HTTP_201_CREATED)
+
+
+class SlotDetailApi(MethodCheckedMixin, APIView):
+    """GET: one active slot, for anyone. PATCH: change its capacity, close or
+    reopen it; DELETE: deactivate it (its doctor, or an admin)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
+
+    @extend_schema(operation_id="slots_retrieve", tags=["slots"], auth=[],
+                   responses={200: SlotOutputSerializer, **errors(404)})
+    def get(self, request, slot_id: int):
+        return Response(SlotOutputSerializer(selectors.slot_get(slot_id=slot_id)).data)
+
+    @extend_schema(
+        operation_id="slots_partial_update", tags=["slots"],
+        summary="Change a slot's capacity, or close or reopen it (its doctor, or an admin).",
+        request=SlotUpdateInputSerializer,
+        responses={
+            200: SlotOutputSerializer,
+            **errors(
+                400, 401, 403, 404,
+                texts={403: "PERMISSION_DENIED: not a doctor or admin, or another doctor's slot.",
+                       404: "NOT_FOUND: no such slot (open or closed)."},
+                conflict="CAPACITY_BELOW_BOOKED: the capacity is below the places booked; SLOT_HAS_BOOKINGS: "
+                         "closing a slot that holds active appointments; SLOT_UNAVAILABLE: reopening a slot that "
+                         "has begun; SLOT_OVERLAP: reopening a slot another open slot of the doctor overlaps.",
+            ),
+        },
+        examples=[
+            OpenApiExample("Room for two more", value={"capacity": 3}, request_only=True),
+            OpenApiExample("Close it", value={"is_active": False}, request_only=True),
+        ],
+    )
+    def patch(self, request, slot_id: int):
+        # Closed slots too, so one can be reopened.
+        slot = selectors.slot_get(slot_id=slot_id, include_inactive=True)
+        self.check_object_permissions(request, slot)
+        data = SlotUpdateInputSerializer.validated(request.data)
+        slot = services.slot_update(slot_id=slot.pk, **data)
+        return Response(SlotOutputSerializer(slot).data)
+
+    @extend_schema(
+        operation_id="slots_destroy", tags=["slots"],
+        summary="Deactivate a slot that holds no active appointment.",
+        responses={
+            204: OpenApiResponse(description="Deactivated."),
+            **errors(401, 403, 404, conflict="SLOT_HAS_BOOKINGS: cancel its active appointments first."),
+        },
+    )
+    def delete(self, request, slot_id: int):
+        slot = selectors.slot_get(slot_id=slot_id)
+        self.check_object_permissions(request, slot)
+        services.slot_deactivate(slot_id=slot.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
