@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from healthsvc.models import TimeStampedModel
 
-
 validate_phone = RegexValidator(
     r"^\+?[0-9][0-9 ()./-]{5,18}[0-9]$",
     "Enter a phone number of digits, spaces or dashes, optionally starting with +.",

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from healthsvc.forms import CalendarDateField
 from scheduling.models import Appointment, AvailabilityRule
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
@@ -10,13 +11,13 @@ from scheduling.services.slots import MAX_CAPACITY
 class WeekForm(forms.Form):
     """`?week=YYYY-MM-DD`: any day of the week to show."""
 
-    week = forms.DateField(required=False)
+    week = CalendarDateField(required=False)
 
 
 class DayForm(forms.Form):
     """`?date=YYYY-MM-DD` on the doctor's day."""
 
-    date = forms.DateField(
+    date = CalendarDateField(
         label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
@@ -73,7 +74,7 @@ DURATION_CHOICES = [(m, f"{m} minutes") for m in (10, 15, 20, 30, 45, 60, 90)]
 
 
 class SlotCreateForm(forms.Form):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = CalendarDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start_time = forms.TimeField(label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     duration_minutes = forms.TypedChoiceField(
         label="Length", coerce=int, choices=DURATION_CHOICES, initial=30,
@@ -128,8 +129,8 @@ class RuleForm(forms.Form):
 
 
 class GenerateForm(forms.Form):
-    date_from = forms.DateField(label="First day", widget=_date_input())
-    date_to = forms.DateField(label="Last day", widget=_date_input(), help_text="Up to a year ahead.")
+    date_from = CalendarDateField(label="First day", widget=_date_input())
+    date_to = CalendarDateField(label="Last day", widget=_date_input(), help_text="Up to a year ahead.")
 
     def clean(self):
         data = super().clean()
@@ -152,7 +153,7 @@ class SlotChangeForm(forms.Form):
 
 
 class DayActionForm(forms.Form):
-    date = forms.DateField()
+    date = CalendarDateField()
     action = forms.ChoiceField(choices=[("close", "Close the day"), ("reopen", "Reopen the day")])
 
 
@@ -160,8 +161,8 @@ class LeaveForm(forms.Form):
     """Time off in the clinic's calendar: whole days, or from a time on the
     first day until a time on the last."""
 
-    first_day = forms.DateField(label="First day", widget=_date_input())
-    last_day = forms.DateField(label="Last day", required=False, widget=_date_input(),
+    first_day = CalendarDateField(label="First day", widget=_date_input())
+    last_day = CalendarDateField(label="Last day", required=False, widget=_date_input(),
                                help_text="Leave empty for a single day.")
     from_time = forms.TimeField(label="From", required=False, widget=_time_input(),
                                 help_text="Leave both times empty for whole days.")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -189,25 +189,43 @@ class DaySchedule:
         return self.doctor.max_patients_per_day
 
 
-def doctor_day_schedule(*, doctor: Doctor, day: date | None = None) -> DaySchedule:
-    """The doctor's day in the clinic's calendar (today by default). `booked`
-    counts as the booking core's daily limit does (completed and no-show
-    visits used a place too); `free_places` is what patients can still book:
-    the free places of that day's bookable slots, capped by the daily limit."""
-    tz = doctor.clinic.tzinfo
-    day = day or timezone.localdate(timezone=tz)
-    start, end = local_date_bounds(day, tz)
-    appointments = list(
-        Appointment.objects.filter(doctor=doctor, start__gte=start, start__lt=end)
-        .select_related("patient__user", "doctor__user", "clinic", "slot")
+def doctor_day_schedules(*, doctors: list[Doctor], day: date | None = None) -> list[DaySchedule]:
+    """Each doctor's day in their clinic's calendar (today there by default), in
+    two queries however many doctors. `booked` counts as the booking core's
+    daily limit does (completed and no-show visits used a place too);
+    `free_places` is what patients can still book: the free places of that
+    day's bookable slots, capped by the daily limit."""
+    bounds = {}
+    for doctor in doctors:
+        tz = doctor.clinic.tzinfo
+        local_day = day or timezone.localdate(timezone=tz)
+        bounds[doctor.pk] = (local_day, *local_date_bounds(local_day, tz))
+    on_their_day = Q(pk__in=[])
+    for doctor_id, (_, start, end) in bounds.items():
+        on_their_day |= Q(doctor_id=doctor_id, start__gte=start, start__lt=end)
+    appointments: dict[int, list[Appointment]] = {doctor.pk: [] for doctor in doctors}
+    for appointment in (
+        Appointment.objects.filter(on_their_day).select_related("patient__user", "doctor__user", "clinic", "slot")
         .order_by("start", "id")
+    ):
+        appointments[appointment.doctor_id].append(appointment)
+    open_places = dict(
+        slot_list_bookable().filter(on_their_day).order_by().values("doctor_id")
+        .annotate(places=Sum(F("capacity") - F("booked_count"))).values_list("doctor_id", "places")
     )
-    booked = sum(a.holds_place for a in appointments)
-    bookable = slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
-    open_places = sum(capacity - held for capacity, held in bookable.values_list("capacity", "booked_count"))
-    free = max(0, min(open_places, doctor.max_patients_per_day - booked))
-    return DaySchedule(doctor=doctor, date=day, start=start, end=end, appointments=appointments, booked=booked,
-                       free_places=free)
+    schedules = []
+    for doctor in doctors:
+        local_day, start, end = bounds[doctor.pk]
+        booked = sum(a.holds_place for a in appointments[doctor.pk])
+        free = max(0, min(open_places.get(doctor.pk) or 0, doctor.max_patients_per_day - booked))
+        schedules.append(DaySchedule(doctor=doctor, date=local_day, start=start, end=end,
+                                     appointments=appointments[doctor.pk], booked=booked, free_places=free))
+    return schedules
+
+
+def doctor_day_schedule(*, doctor: Doctor, day: date | None = None) -> DaySchedule:
+    """One doctor's day: doctor_day_schedules for one."""
+    return doctor_day_schedules(doctors=[doctor], day=day)[0]
 
 
 def open_to_patients() -> Q:
@@ -238,3 +256,22 @@ def doctor_list_with_next_free(**filters) -> QuerySet[Doctor]:
         slot_list_bookable().filter(open_to_patients()).filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
     )
     return doctor_list(**filters).annotate(next_free_start=Subquery(next_free))
+
+
+def leave_list_with_active_counts() -> QuerySet[Leave]:
+    """Every leave with its doctor and clinic, annotated with `active_inside`:
+    how many of the doctor's active appointments lie inside it (those
+    leave_appointments lists), in one query however many leaves; for staff lists."""
+    from django.db.models import Count
+    from django.db.models.functions import Coalesce
+
+    inside = (
+        Appointment.objects.filter(
+            doctor_id=OuterRef("doctor_id"), status__in=Appointment.ACTIVE_STATUSES,
+            start__lt=OuterRef("end"), end__gt=OuterRef("start"),
+        )
+        .order_by().values("doctor_id").annotate(n=Count("pk")).values("n")
+    )
+    return Leave.objects.select_related("doctor__user", "doctor__clinic").annotate(
+        active_inside=Coalesce(Subquery(inside), 0)
+    )

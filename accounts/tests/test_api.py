@@ -10,9 +10,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import Patient, User
 from accounts.tests.factories import TEST_PASSWORD, PatientFactory, UserFactory
+from healthsvc.testing import assert_error
 from scheduling import services
 from scheduling.tests.factories import SlotFactory
-from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import logging
 import pytest
 from django.db import connection
 from django.urls import path, reverse
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.views import LoginApi, RegisterApi

@@ -7,7 +7,6 @@ violation is reported as the same domain error, never as a 500.
 """
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import Patient, User
 from clinics.models import Doctor

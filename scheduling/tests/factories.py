@@ -7,7 +7,6 @@ from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import DoctorFactory
 from scheduling.models import Appointment, AppointmentSlot
 
-
 # Starts cycle through 60 days (inside the default 90-day booking horizon);
 # tests that need one doctor's slots far apart give `start` themselves.
 _CYCLE_HOURS = 60 * 24

@@ -1,7 +1,10 @@
 """Staff use the admin; every place and status change there goes through the services."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import DoctorFactory
@@ -14,7 +17,7 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "accounts_user", "accounts_patient", "clinics_clinic", "clinics_doctor",
     "scheduling_appointmentslot", "scheduling_appointment", "scheduling_todayappointment",
-    "scheduling_idempotencykey",
+    "scheduling_idempotencykey", "scheduling_leave",
 ]
 
 
@@ -28,6 +31,7 @@ def _make_rows(n: int) -> None:
     for i in range(n):
         slot = SlotFactory(capacity=2, doctor=DoctorFactory())
         appointment = services.appointment_book(patient=PatientFactory(), slot_id=slot.pk)
+        services.leave_create(doctor=slot.doctor, start=slot.start - timedelta(hours=1), end=slot.end)
         IdempotencyKey.objects.create(user=appointment.patient.user, key=f"k{i}-{slot.pk}", request_hash="0" * 64,
                                       response_status=201, response_body={"id": appointment.pk})
 
@@ -51,10 +55,16 @@ def test_slot_changelist_shows_booked_over_capacity(staff_client, patient):
     assert "1 / 3" in response.content.decode()
 
 
+def _book_data(patient, slot, **extra):
+    """What the booking form posts when staff press "Book" on one of the free times."""
+    day = timezone.localtime(slot.start, slot.clinic.tzinfo).date()
+    return {"patient": patient.pk, "doctor": slot.doctor_id, "day": f"{day:%Y-%m-%d}", "slot": slot.pk,
+            "book": "Book", **extra}
+
+
 def test_staff_booking_goes_through_the_booking_core(staff_client, patient, slot, admin_user):
     response = staff_client.post(
-        reverse("admin:scheduling_appointment_book"),
-        {"patient": patient.pk, "slot": slot.pk, "reason_for_visit": "Phoned in"},
+        reverse("admin:scheduling_appointment_book"), _book_data(patient, slot, reason_for_visit="Phoned in")
     )
     appointment = Appointment.objects.get()
     assert response.status_code == 302
@@ -65,9 +75,7 @@ def test_staff_booking_goes_through_the_booking_core(staff_client, patient, slot
 
 def test_staff_booking_of_a_full_slot_shows_the_refusal(staff_client, patient, other_patient, slot):
     services.appointment_book(patient=other_patient, slot_id=slot.pk)
-    response = staff_client.post(
-        reverse("admin:scheduling_appointment_book"), {"patient": patient.pk, "slot": slot.pk}
-    )
+    response = staff_client.post(reverse("admin:scheduling_appointment_book"), _book_data(patient, slot))
     assert response.status_code == 200
     assert "Slot is fully booked." in response.content.decode()
     assert Appointment.objects.count() == 1
@@ -106,7 +114,8 @@ def test_status_and_booked_count_are_read_only_in_the_admin(staff_client, patien
     assert (appointment.status, appointment.notes) == ("confirmed", "Seen briefly")
 
     staff_client.post(
-        reverse("admin:scheduling_appointmentslot_change", args=[slot.pk]), {"capacity": 4, "booked_count": 0}
+        reverse("admin:scheduling_appointmentslot_change", args=[slot.pk]),
+        {"capacity": 4, "is_active": "on", "booked_count": 0},
     )
     slot.refresh_from_db()
     assert (slot.capacity, slot.booked_count) == (4, 1)
@@ -116,22 +125,24 @@ def test_admin_slot_capacity_cannot_go_below_booked(staff_client, patient, docto
     slot = SlotFactory(doctor=doctor, capacity=2)
     services.appointment_book(patient=patient, slot_id=slot.pk)
     services.appointment_book(patient=PatientFactory(), slot_id=slot.pk)
-    response = staff_client.post(reverse("admin:scheduling_appointmentslot_change", args=[slot.pk]), {"capacity": 1})
+    response = staff_client.post(
+        reverse("admin:scheduling_appointmentslot_change", args=[slot.pk]), {"capacity": 1, "is_active": "on"}
+    )
     assert response.status_code == 200  # form redisplayed with the error
+    assert "2 places are already booked." in response.content.decode()
     slot.refresh_from_db()
     assert slot.capacity == 2
 
 
 def test_admin_creates_a_slot_through_the_service(staff_client, doctor):
-    start = (SlotFactory.build().start).strftime("%Y-%m-%d %H:%M:%S")
+    day = timezone.localdate(timezone=doctor.clinic.tzinfo) + timedelta(days=3)
     response = staff_client.post(
         reverse("admin:scheduling_appointmentslot_add"),
-        {"doctor": doctor.pk, "clinic": doctor.clinic_id, "start_0": start[:10], "start_1": start[11:],
-         "start": start, "duration_minutes": 20, "capacity": 3},
+        {"doctor": doctor.pk, "day": f"{day:%Y-%m-%d}", "time": "09:15", "duration_minutes": 20, "capacity": 3},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     slot = AppointmentSlot.objects.get()
-    assert (slot.capacity, slot.duration_minutes, slot.booked_count) == (3, 20, 0)
+    assert (slot.clinic, slot.capacity, slot.duration_minutes, slot.booked_count) == (doctor.clinic, 3, 20, 0)
 
 
 def test_admin_slot_deactivate_action_refuses_booked_slots(staff_client, patient, doctor):

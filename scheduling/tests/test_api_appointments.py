@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
+from healthsvc.testing import assert_error
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.tests.factories import SlotFactory
-from healthsvc.testing import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ from scheduling.exceptions import (
 from scheduling.models import AppointmentSlot, AvailabilityRule
 from scheduling.services import availability
 from scheduling.services.availability import rule_wall_times, slot_times
-from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -198,3 +198,20 @@ def test_the_day_is_the_clinics_local_day():
     AppointmentFactory(slot=late)
     assert selectors.doctor_day_schedule(doctor=doctor, day=date(2031, 3, 5)).booked == 1
     assert selectors.doctor_day_schedule(doctor=doctor, day=date(2031, 3, 6)).booked == 0
+
+
+def test_the_days_of_several_doctors_in_two_zones_come_in_two_queries(django_assert_num_queries):
+    doctors = [DoctorFactory(clinic=ClinicFactory(timezone=zone)) for zone in ("Asia/Kolkata", "Europe/London")] * 2
+    doctors = [doctors[0], doctors[1], DoctorFactory(clinic=doctors[0].clinic)]
+    day = timezone.localdate(timezone=doctors[0].clinic.tzinfo) + timedelta(days=3)
+    for doctor in doctors:
+        tz = doctor.clinic.tzinfo
+        services.appointment_book(patient=PatientFactory(), slot_id=SlotFactory(
+            doctor=doctor, start=datetime.combine(day, time(10), tzinfo=tz), capacity=3).pk)
+        SlotFactory(doctor=doctor, start=datetime.combine(day, time(23, 30), tzinfo=tz))  # late in that local day
+    with django_assert_num_queries(2):
+        together = selectors.doctor_day_schedules(doctors=doctors, day=day)
+    one_by_one = [selectors.doctor_day_schedule(doctor=doctor, day=day) for doctor in doctors]
+    assert [(s.booked, s.free_places, [a.pk for a in s.appointments]) for s in together] == [
+        (s.booked, s.free_places, [a.pk for a in s.appointments]) for s in one_by_one]
+    assert [(s.booked, s.free_places) for s in together] == [(1, 3)] * 3

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
+from healthsvc.timezones import local_day_bounds
 from scheduling import services
 from scheduling.exceptions import (
     AlreadyBookedError,
@@ -25,7 +26,6 @@ from scheduling.exceptions import (
     SlotValidationError,
 )
 from scheduling.models import Appointment, AppointmentSlot
-from healthsvc.timezones import local_day_bounds
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db

@@ -384,3 +384,24 @@ def test_search_gives_the_next_time_a_patient_can_book_not_one_inside_the_notice
     page = client.get(reverse("scheduling:doctor-list")).context["page"]
     next_free = {d.pk: d.next_free_start for d in page.object_list}
     assert next_free[doctor.pk] == bookable.start and next_free[later_doctor.pk] is None
+
+
+@pytest.mark.parametrize("name", ["doctor-day", "slot-list"])
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2999-01-01"])
+def test_a_date_at_the_calendars_ends_is_refused_not_a_crash(doctor_client, name, value):
+    # 9999-12-31 in the clinic's zone is past the last moment Python can hold in UTC.
+    response = doctor_client.get(reverse(f"scheduling:{name}"), {"date": value})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "9999-12-27", "0001-01-01"])
+def test_a_week_at_the_calendars_ends_shows_this_week(client, doctor, value):
+    response = client.get(reverse("scheduling:doctor-detail", args=[doctor.pk]), {"week": value})
+    today = timezone.localdate(timezone=doctor.clinic.tzinfo)
+    assert response.status_code == 200 and response.context["week_start"] == today - timedelta(days=today.weekday())
+
+
+def test_forms_refuse_dates_beyond_ten_years(doctor_client, doctor):
+    response = doctor_client.post(reverse("scheduling:leave-list"), {"first_day": "9999-12-31"})
+    assert response.status_code == 200 and "Choose a date between" in _html(response)
+    assert not Leave.objects.exists()

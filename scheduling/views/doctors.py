@@ -14,7 +14,7 @@ from accounts.decorators import doctor_required
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
-from scheduling.forms import DayForm, DoctorCancelForm, DeclineForm, OutcomeForm
+from scheduling.forms import DayForm, DeclineForm, DoctorCancelForm, OutcomeForm
 from scheduling.models import Appointment
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 
