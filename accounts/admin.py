@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import Patient, User
+from healthsvc.admin_widgets import SafeAutocompleteMixin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -38,7 +39,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     actions = ["verify_users"]
 
-    @admin.action(description="Verify selected users (doctors may then open slots)")
+    @admin.action(description="Verify selected users (doctors may then open slots)", permissions=["change"])
     def verify_users(self, request, queryset):
         updated = queryset.filter(is_verified=False).update(is_verified=True)
         self.message_user(request, f"{updated} user(s) verified.")
@@ -49,7 +50,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ("name", "email", "date_of_birth", "blood_group", "created_at")
     list_select_related = ("user",)
     list_filter = ("blood_group",)

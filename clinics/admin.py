@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 
 from clinics.models import BookingPolicy, Clinic, Doctor
+from healthsvc.admin_widgets import SafeAutocompleteMixin
 from healthsvc.timezones import zone_choices
 
 POLICY_FIELDS = tuple(BookingPolicy.__dataclass_fields__)
@@ -13,11 +14,11 @@ class SoftDeleteAdmin(admin.ModelAdmin):
 
     actions = ["deactivate", "reactivate"]
 
-    @admin.action(description="Deactivate selected (soft delete)")
+    @admin.action(description="Deactivate selected (soft delete)", permissions=["change"])
     def deactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=False)} deactivated.")
 
-    @admin.action(description="Reactivate selected")
+    @admin.action(description="Reactivate selected", permissions=["change"])
     def reactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=True)} reactivated.")
 
@@ -69,7 +70,7 @@ class ClinicAdmin(SoftDeleteAdmin):
 
 
 @admin.register(Doctor)
-class DoctorAdmin(SoftDeleteAdmin):
+class DoctorAdmin(SafeAutocompleteMixin, SoftDeleteAdmin):
     list_display = ("name", "specialty", "clinic", "license_number", "max_patients_per_day", "verified", "is_active")
     list_select_related = ("user", "clinic")
     list_filter = ("is_active", "specialty", "clinic", "user__is_verified")

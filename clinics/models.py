@@ -1,13 +1,15 @@
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone as django_timezone  # `timezone` is also a Clinic field
 
 from healthsvc.models import TimeStampedModel
-from healthsvc.timezones import canonical_zone_names, zone_aliases
+from healthsvc.timezones import canonical_zone_names, local_date_bounds, zone_aliases
 
 
 def validate_timezone(value: str) -> None:
@@ -123,6 +125,14 @@ class Clinic(TimeStampedModel):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def booking_window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        """[earliest, latest) start a patient may book here: the minimum notice
+        from now, up to the end of the local day `booking_horizon_days` ahead."""
+        now = now or django_timezone.now()
+        policy = self.booking_policy
+        last_day = django_timezone.localtime(now, self.tzinfo).date() + timedelta(days=policy.booking_horizon_days)
+        return now + timedelta(minutes=policy.min_notice_minutes), local_date_bounds(last_day, self.tzinfo)[1]
 
     @property
     def booking_policy(self) -> BookingPolicy:

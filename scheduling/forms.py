@@ -8,6 +8,24 @@ from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
 
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _time_input():
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class MinuteTimeField(forms.TimeField):
+    """A wall-clock time in hours and minutes (the API's HH:MM; no seconds)."""
+
+    input_formats = ["%H:%M"]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", _time_input())
+        super().__init__(**kwargs)
+
+
 class WeekForm(forms.Form):
     """`?week=YYYY-MM-DD`: any day of the week to show."""
 
@@ -75,7 +93,7 @@ DURATION_CHOICES = [(m, f"{m} minutes") for m in (10, 15, 20, 30, 45, 60, 90)]
 
 class SlotCreateForm(forms.Form):
     date = CalendarDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start_time = forms.TimeField(label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    start_time = MinuteTimeField(label="Start time")
     duration_minutes = forms.TypedChoiceField(
         label="Length", coerce=int, choices=DURATION_CHOICES, initial=30,
     )
@@ -83,14 +101,6 @@ class SlotCreateForm(forms.Form):
         label="Patients per slot", min_value=1, max_value=MAX_CAPACITY, initial=1,
         help_text="More than one for group sessions or walk-in style hours.",
     )
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _time_input():
-    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 # --- doctors: the visit -------------------------------------------------------------
@@ -115,12 +125,12 @@ class RuleForm(forms.Form):
     """One weekly rule, in the clinic's wall-clock time."""
 
     weekday = forms.TypedChoiceField(label="Day", coerce=int, choices=AvailabilityRule.Weekday.choices)
-    start_time = forms.TimeField(label="From", widget=_time_input())
-    end_time = forms.TimeField(label="Until", widget=_time_input(), help_text="The last slot ends by then.")
+    start_time = MinuteTimeField(label="From")
+    end_time = MinuteTimeField(label="Until", help_text="The last slot ends by then.")
     slot_minutes = forms.TypedChoiceField(label="Slot length", coerce=int, choices=DURATION_CHOICES, initial=30)
     capacity = forms.IntegerField(label="Patients per slot", min_value=1, max_value=MAX_CAPACITY, initial=1)
-    break_start = forms.TimeField(label="Break from", required=False, widget=_time_input())
-    break_end = forms.TimeField(label="Break until", required=False, widget=_time_input())
+    break_start = MinuteTimeField(label="Break from", required=False)
+    break_end = MinuteTimeField(label="Break until", required=False)
 
     @classmethod
     def for_rule(cls, rule: AvailabilityRule, data=None) -> "RuleForm":
@@ -164,9 +174,9 @@ class LeaveForm(forms.Form):
     first_day = CalendarDateField(label="First day", widget=_date_input())
     last_day = CalendarDateField(label="Last day", required=False, widget=_date_input(),
                                help_text="Leave empty for a single day.")
-    from_time = forms.TimeField(label="From", required=False, widget=_time_input(),
+    from_time = MinuteTimeField(label="From", required=False,
                                 help_text="Leave both times empty for whole days.")
-    until_time = forms.TimeField(label="Until", required=False, widget=_time_input())
+    until_time = MinuteTimeField(label="Until", required=False)
     reason = forms.CharField(label="Note", required=False, max_length=200,
                              help_text="For you and the clinic staff; patients do not see it.")
 

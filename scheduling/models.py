@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
@@ -69,15 +69,20 @@ class AppointmentSlot(TimeStampedModel):
         local = timezone.localtime(self.start, self.clinic.tzinfo)
         return f"{self.doctor} · {local:%Y-%m-%d %H:%M} {self.clinic.timezone}"
 
-    def save(self, *args, **kwargs):
-        if self.start is not None and self.duration_minutes:
+    def _set_end(self) -> None:
+        # In UTC: Python adds minutes to a datetime of a zone by wall time, so
+        # 01:30 plus an hour on a day the clocks go back would last two.
+        if self.start is not None and timezone.is_aware(self.start) and self.duration_minutes:
+            self.start = self.start.astimezone(UTC)
             self.end = self.start + timedelta(minutes=self.duration_minutes)
+
+    def save(self, *args, **kwargs):
+        self._set_end()
         super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
-        if self.start is not None and self.duration_minutes:
-            self.end = self.start + timedelta(minutes=self.duration_minutes)
+        self._set_end()
         if self.capacity is not None and self.capacity < self.booked_count:
             raise ValidationError({"capacity": f"{self.booked_count} places are already booked."})
 
@@ -238,6 +243,10 @@ class AvailabilityRule(TimeStampedModel):
     def clean(self):
         super().clean()
         errors = {}
+        for name in ("start_time", "end_time", "break_start", "break_end"):
+            value = getattr(self, name)
+            if value is not None and (value.second or value.microsecond):
+                errors[name] = "Give the time in hours and minutes."
         if self.start_time and self.end_time and self.end_time <= self.start_time:
             errors["end_time"] = "The end must be after the start (on the same day)."
         if (self.break_start is None) != (self.break_end is None):

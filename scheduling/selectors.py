@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,7 +18,6 @@ from scheduling.exceptions import (
     SlotNotFoundError,
 )
 from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
-from scheduling.services.policy import bookable_window
 
 
 def _on_leave() -> Exists:
@@ -232,13 +232,13 @@ def open_to_patients() -> Q:
     """Slots whose start lies inside their clinic's booking window for a
     patient (after the minimum notice, before the horizon's end): one term per
     distinct (zone, notice, horizon) the active clinics use, so the window is
-    the booking core's own (services.policy.bookable_window), in one query."""
+    the booking core's own (Clinic.booking_window), in one query."""
     condition = Q(pk__in=[])
     policies = Clinic.objects.filter(is_active=True).order_by().values_list(
         "timezone", "min_notice_minutes", "booking_horizon_days").distinct()
     for zone, notice, horizon in policies:
-        earliest, latest = bookable_window(Clinic(timezone=zone, min_notice_minutes=notice,
-                                                  booking_horizon_days=horizon))
+        policy = Clinic(timezone=zone, min_notice_minutes=notice, booking_horizon_days=horizon)
+        earliest, latest = policy.booking_window()
         condition |= Q(
             clinic__timezone=zone, start__gte=earliest, start__lt=latest,
             **({"clinic__min_notice_minutes": notice} if notice is not None else {"clinic__min_notice_minutes__isnull": True}),
@@ -262,9 +262,6 @@ def leave_list_with_active_counts() -> QuerySet[Leave]:
     """Every leave with its doctor and clinic, annotated with `active_inside`:
     how many of the doctor's active appointments lie inside it (those
     leave_appointments lists), in one query however many leaves; for staff lists."""
-    from django.db.models import Count
-    from django.db.models.functions import Coalesce
-
     inside = (
         Appointment.objects.filter(
             doctor_id=OuterRef("doctor_id"), status__in=Appointment.ACTIVE_STATUSES,

@@ -124,12 +124,12 @@ class AppointmentAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
         done, refused = apply_each(((f"#{pk}", pk) for pk in queryset.values_list("pk", flat=True)), act)
         report(self, request, done_text=done_text.format(done), refused=refused, refused_text=refused_text)
 
-    @admin.action(description="Confirm selected pending appointments")
+    @admin.action(description="Confirm selected pending appointments", permissions=["change"])
     def confirm_appointments(self, request, queryset):
         self._each(request, queryset, lambda pk: services.appointment_confirm(appointment_id=pk, by=request.user),
                    done_text="{} appointment(s) confirmed.", refused_text="Not confirmed:")
 
-    @admin.action(description="Decline selected pending appointments…")
+    @admin.action(description="Decline selected pending appointments…", permissions=["change"])
     def decline_appointments(self, request, queryset):
         form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
@@ -144,7 +144,7 @@ class AppointmentAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
                    done_text="{} appointment(s) declined.", refused_text="Not declined:")
         return None
 
-    @admin.action(description="Cancel selected appointments…")
+    @admin.action(description="Cancel selected appointments…", permissions=["change"])
     def cancel_appointments(self, request, queryset):
         form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if not (form.is_bound and form.is_valid()):

@@ -6,7 +6,6 @@ book it through the booking core, as staff (exempt from the booking policy)."""
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,6 +15,7 @@ from django.utils.http import urlencode
 
 from accounts.models import Patient
 from clinics.models import Doctor
+from healthsvc.admin_widgets import SafeAutocompleteSelect
 from healthsvc.exceptions import ApplicationError
 from healthsvc.forms import CalendarDateField
 from healthsvc.timezones import local_date_bounds
@@ -43,7 +43,7 @@ class PatientAutocompleteJsonView(AutocompleteJsonView):
         return {"id": str(getattr(obj, to_field_name)), "text": patient_label(obj)}
 
 
-class PatientAutocompleteSelect(AutocompleteSelect):
+class PatientAutocompleteSelect(SafeAutocompleteSelect):
     def get_url(self):
         return reverse(f"{self.admin_site.name}:scheduling_appointment_book_patients")
 

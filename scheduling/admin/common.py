@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Q
 from django.utils import timezone
 
 from clinics.models import Clinic
+from healthsvc.admin_widgets import SafeAutocompleteSelect
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 
@@ -49,7 +49,7 @@ def clinic_clock(moment: datetime, clinic: Clinic) -> str:
     return f"{local:%H:%M} {local.tzname()} ({clinic.timezone})"
 
 
-def autocomplete(field: forms.ModelChoiceField, model_field, admin_site, widget_class=AutocompleteSelect) -> None:
+def autocomplete(field: forms.ModelChoiceField, model_field, admin_site, widget_class=SafeAutocompleteSelect) -> None:
     """Give a form field the admin's search-as-you-type widget for `model_field`
     (it searches the related model admin's search_fields)."""
     field.widget = widget_class(model_field, admin_site)

@@ -131,7 +131,11 @@ class DoctorScheduleAdmin(ServiceErrorsOnFormMixin, DoctorAdmin):
         else:
             super().save_formset(request, form, formset, change)
 
-    @admin.action(description="Generate slots…")
+    def has_generate_slots_permission(self, request) -> bool:
+        """Generating opens slots: the staff member may add slots."""
+        return request.user.has_perm("scheduling.add_appointmentslot")
+
+    @admin.action(description="Generate slots…", permissions=["generate_slots"])
     def generate_slots(self, request, queryset):
         doctors = list(queryset.select_related("user", "clinic").order_by("user__name"))
         form = SlotGenerateForm(request.POST if "confirm" in request.POST else None,

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from healthsvc.admin_widgets import SafeAutocompleteMixin
 from healthsvc.forms import CalendarDateField
 from scheduling import selectors, services
 from scheduling.exceptions import LeaveNotFoundError, ScheduleValidationError
@@ -22,7 +23,6 @@ from .common import (
     ReasonForm,
     ServiceErrorsOnFormMixin,
     add_service_error,
-    apply_each,
     clinic_time,
     date_input,
     report,
@@ -72,7 +72,7 @@ class LeaveAddForm(forms.ModelForm):
 
 
 @admin.register(Leave)
-class LeaveAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class LeaveAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
     form = LeaveAddForm
     list_display = ("doctor_name", "clinic_name", "local_start", "local_end", "reason", "active_inside")
     list_filter = (LeaveDayFilter, "doctor__clinic")
@@ -156,20 +156,22 @@ class LeaveAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
             except LeaveNotFoundError:
                 continue  # someone else removed it meanwhile
 
-    @admin.action(description="Cancel the visits inside selected leaves…")
+    def has_cancel_visits_permission(self, request) -> bool:
+        """Cancelling visits changes appointments (a leave itself is never changed)."""
+        return request.user.has_perm("scheduling.change_appointment")
+
+    @admin.action(description="Cancel the visits inside selected leaves…", permissions=["cancel_visits"])
     def cancel_visits_inside(self, request, queryset):
         form = ReasonForm(request.POST if "confirm" in request.POST else None)
         leaves = list(queryset)
         inside = [a for leave in leaves for a in selectors.leave_appointments(leave=leave)]
         if not (form.is_bound and form.is_valid()):
             return self._cancel_page(request, form, leaves, inside)
-        reason = form.cleaned_data["reason"]
-        done, refused = apply_each(
-            ((f"#{a.pk}", a.pk) for a in inside),
-            lambda pk: services.appointment_cancel(appointment_id=pk, by=request.user, reason=reason),
-        )
-        report(self, request, done_text=f"{done} appointment(s) cancelled.", refused=refused,
-               refused_text="Not cancelled:")
+        results = [services.leave_cancel_appointments(leave=leave, by=request.user,
+                                                      reason=form.cleaned_data["reason"]) for leave in leaves]
+        refused = [f"#{a.pk}: {exc.message}" for result in results for a, exc in result.refused]
+        report(self, request, done_text=f"{sum(len(r.cancelled) for r in results)} appointment(s) cancelled.",
+               refused=refused, refused_text="Not cancelled:")
         return None
 
     def _cancel_page(self, request, form, leaves, inside):

@@ -4,6 +4,7 @@ in it, changed (capacity, open or closed) only through the slot services."""
 from django import forms
 from django.contrib import admin, messages
 
+from healthsvc.admin_widgets import SafeAutocompleteMixin
 from healthsvc.forms import CalendarDateField
 from healthsvc.timezones import wall_time_is_repeated, wall_time_to_utc
 from scheduling import services
@@ -62,7 +63,7 @@ class SlotChangeForm(forms.ModelForm):
 
 
 @admin.register(AppointmentSlot)
-class AppointmentSlotAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class AppointmentSlotAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
     list_display = ("id", "doctor_name", "clinic", "local_start", "duration_minutes", "places", "is_active")
     list_select_related = ("doctor__user", "clinic")
     list_filter = (ClinicDayFilter, "is_active", "clinic", "doctor__specialty")
@@ -128,7 +129,7 @@ class AppointmentSlotAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
         obj._state.adding = False
 
-    @admin.action(description="Deactivate selected slots (only those without active bookings)")
+    @admin.action(description="Deactivate selected slots (only those without active bookings)", permissions=["change"])
     def deactivate_slots(self, request, queryset):
         ids = queryset.values_list("pk", flat=True)
         done, refused = apply_each(((f"#{pk}", pk) for pk in ids), lambda pk: services.slot_deactivate(slot_id=pk))

@@ -66,10 +66,10 @@ class TodayAppointmentAdmin(AppointmentAdmin):
             done_text=f"{{}} appointment(s) marked {label}.", refused_text="Not changed:",
         )
 
-    @admin.action(description="Mark selected as completed")
+    @admin.action(description="Mark selected as completed", permissions=["change"])
     def mark_completed(self, request, queryset):
         self._set_outcome(request, queryset, Appointment.Status.COMPLETED)
 
-    @admin.action(description="Mark selected as no-show")
+    @admin.action(description="Mark selected as no-show", permissions=["change"])
     def mark_no_show(self, request, queryset):
         self._set_outcome(request, queryset, Appointment.Status.NO_SHOW)

@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
 from clinics.models import Clinic, Doctor
 from healthsvc.api.fields import (
     MAX_ID,
@@ -40,6 +41,10 @@ def _at_least_one(attrs: dict, names: str) -> dict:
     if not attrs:
         raise serializers.ValidationError(f"Give {names}.")
     return attrs
+
+
+# Who reads an appointment's clinical notes (a patient gets null).
+NOTE_READERS = frozenset({User.Role.DOCTOR, User.Role.ADMIN})
 
 
 # --- slots ----------------------------------------------------------------------
@@ -115,11 +120,21 @@ class AppointmentOutputSerializer(serializers.Serializer):
     slot_datetime = serializers.DateTimeField(source="start", read_only=True, help_text="Start, in UTC.")
     status = serializers.ChoiceField(choices=Appointment.Status.choices, read_only=True)
     reason_for_visit = serializers.CharField(read_only=True)
-    notes = serializers.CharField(read_only=True)
+    notes = serializers.SerializerMethodField(
+        help_text="The doctor's clinical note: the doctor and staff see it, a patient gets null."
+    )
     cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cancelled_reason = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_notes(self, appointment) -> str | None:
+        # Shown only when the caller (context["viewer"]) is a doctor or staff:
+        # a serializer used without saying who asks shows nobody the notes.
+        viewer = self.context.get("viewer")
+        return appointment.notes if viewer is not None and viewer.role in NOTE_READERS else None
 
 
 class AppointmentBookInputSerializer(InputSerializer):
@@ -293,7 +308,8 @@ class LeaveCreatedOutputSerializer(LeaveOutputSerializer):
 
     @extend_schema_field(AppointmentOutputSerializer(many=True))
     def get_appointments(self, leave) -> list:
-        return AppointmentOutputSerializer(selectors.leave_appointments(leave=leave), many=True).data
+        return AppointmentOutputSerializer(selectors.leave_appointments(leave=leave), many=True,
+                                           context=self.context).data
 
 
 # --- a doctor's day -----------------------------------------------------------------

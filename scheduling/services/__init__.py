@@ -16,7 +16,7 @@ from .idempotency import (  # noqa: F401
     idempotency_key_run,
     idempotency_keys_purge_expired,
 )
-from .leaves import leave_create, leave_delete  # noqa: F401
+from .leaves import LeaveCancellation, leave_cancel_appointments, leave_create, leave_delete  # noqa: F401
 from .lifecycle import (  # noqa: F401
     OUTCOME_STATUSES,
     appointment_cancel,

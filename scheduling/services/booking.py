@@ -22,7 +22,7 @@ from scheduling.exceptions import (
 )
 from scheduling.models import Appointment, AppointmentSlot, Leave
 
-from .lifecycle import check_changeable, initial_status
+from .lifecycle import check_changeable, initial_status, restart_for_doctor
 from .locks import appointment_get_for_update, doctor_get_for_update, patient_lock, slots_get_for_update
 from .places import change_booked_count
 from .policy import policy_check_booking, policy_check_change
@@ -118,7 +118,8 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
 @transaction.atomic
 def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None = None) -> Appointment:
     """Move an active appointment to another slot: the new place is held and the
-    old one freed, or nothing changes.
+    old one freed, or nothing changes. Moved to another doctor, it starts in
+    that doctor's first status (pending when they approve each booking).
 
     A patient meets the policy twice: the old visit must be outside the
     cancellation window, the new slot inside the booking window. Locks the
@@ -138,9 +139,10 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
     _check_bookable(slot=new_slot, doctor=doctor, patient=appointment.patient, by=by, exclude_id=appointment.pk)
     try:
         change_booked_count(old_slot, -1)
+        restart_for_doctor(appointment, doctor)
         appointment.slot, appointment.doctor, appointment.clinic = new_slot, doctor, new_slot.clinic
         appointment.start, appointment.end = new_slot.start, new_slot.end
-        appointment.save(update_fields=["slot", "doctor", "clinic", "start", "end", "updated_at"])
+        appointment.save(update_fields=["slot", "doctor", "clinic", "start", "end", "status", "updated_at"])
         change_booked_count(new_slot, +1)
     except IntegrityError as exc:
         error = _domain_error(exc)

@@ -5,17 +5,21 @@ already booked inside a new leave stay until the doctor or staff cancel them
 through the booking core (appointment_cancel), with a reason for the patient.
 """
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from clinics.models import Doctor
+from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds, wall_time_to_utc
 from scheduling.exceptions import LeaveNotFoundError, ScheduleValidationError
-from scheduling.models import Leave
+from scheduling.models import Appointment, Leave
+from scheduling.selectors import leave_appointments
 
+from .lifecycle import appointment_cancel
 from .locks import doctor_get_for_update
 
 MAX_LEAVE_DAYS = 366
@@ -28,6 +32,7 @@ def _invalid(field: str, message: str) -> ScheduleValidationError:
 def _validate(*, start: datetime, end: datetime, reason: str) -> None:
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise _invalid("start" if timezone.is_naive(start) else "end", "Give the time with a UTC offset.")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)  # instants: no wall-time arithmetic
     if end <= start:
         raise _invalid("end", "The end must be after the start.")
     if end <= timezone.now():
@@ -70,6 +75,7 @@ def leave_create(*, doctor: Doctor, start: datetime, end: datetime, reason: str 
     booking lands inside the leave once it commits and no generation makes a
     slot inside it. Raises ScheduleValidationError."""
     _validate(start=start, end=end, reason=reason or "")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     doctor = doctor_get_for_update(doctor_id=doctor.pk)
     return Leave.objects.create(doctor=doctor, start=start, end=end, reason=reason or "", created_by=by)
 
@@ -83,3 +89,24 @@ def leave_delete(*, leave_id: int) -> None:
         raise LeaveNotFoundError()
     doctor_get_for_update(doctor_id=doctor_id)
     Leave.objects.filter(pk=leave_id).delete()
+
+
+@dataclass(frozen=True)
+class LeaveCancellation:
+    """What leave_cancel_appointments did: the appointments cancelled and those
+    the booking core refused (begun meanwhile, cancelled by someone else), with why."""
+
+    cancelled: list[Appointment]
+    refused: list[tuple[Appointment, ApplicationError]]
+
+
+def leave_cancel_appointments(*, leave: Leave, by: User | None, reason: str) -> LeaveCancellation:
+    """Cancel the active appointments inside a leave, each through the booking
+    core (its own transaction and locks) with `reason` for the patient."""
+    cancelled, refused = [], []
+    for appointment in leave_appointments(leave=leave):
+        try:
+            cancelled.append(appointment_cancel(appointment_id=appointment.pk, by=by, reason=reason))
+        except ApplicationError as exc:
+            refused.append((appointment, exc))
+    return LeaveCancellation(cancelled=cancelled, refused=refused)

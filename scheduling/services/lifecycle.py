@@ -5,8 +5,10 @@
        └──decline / cancel───┴──cancel──▶ cancelled
 
 A booking starts `pending` when its doctor requires approval (it holds its
-place all the same) and `confirmed` otherwise. `cancelled`, `completed` and
-`no_show` are final. Every service below locks the appointment row first, so
+place all the same) and `confirmed` otherwise. Moving a booking to another
+doctor starts it again in that doctor's first status (a doctor who approves
+each booking approves this one too); moving it to another time of the same
+doctor keeps its status. `cancelled`, `completed` and `no_show` are final. Every service below locks the appointment row first, so
 two changes of one appointment queue and the second sees the first's result.
 """
 
@@ -43,6 +45,13 @@ def initial_status(doctor: Doctor) -> str:
     return Status.PENDING if doctor.requires_approval else Status.CONFIRMED
 
 
+def restart_for_doctor(appointment: Appointment, doctor: Doctor) -> None:
+    """An active appointment being moved to `doctor`'s slot: to another doctor,
+    it starts again in that doctor's first status; to the same, it keeps its own."""
+    if doctor.pk != appointment.doctor_id:
+        appointment.status = initial_status(doctor)
+
+
 def _move(appointment: Appointment, new: str) -> None:
     """Set the new status after checking the table. Raises InvalidStateError."""
     if not transition_allowed(appointment.status, new):
@@ -52,8 +61,9 @@ def _move(appointment: Appointment, new: str) -> None:
 
 
 def check_changeable(appointment: Appointment, *, verb: str) -> None:
-    """Cancelling takes only an active appointment whose visit has not begun
-    (freeing a place on a slot that has begun would hide a no-show)."""
+    """Cancelling and rescheduling take only an active appointment whose visit
+    has not begun (freeing a place on a slot that has begun would hide a
+    no-show). Raises InvalidStateError."""
     if not appointment.is_active:
         raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be {verb}.")
     if not appointment.is_changeable:

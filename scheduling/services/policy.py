@@ -1,9 +1,12 @@
 """The clinic's booking policy (clinics.models.BookingPolicy), as the booking
-core enforces it. Patients meet it; staff and doctors do not (they book the
-walk-in at ten minutes' notice and cancel on the patient's behalf by phone).
+core enforces it. Patients meet it; staff do not (they book the walk-in at ten
+minutes' notice and cancel on the patient's behalf by phone), nor does the
+appointment's own doctor when cancelling or moving it.
 
-These checks run inside the booking transactions, under the patient lock, so
+The checks run inside the booking transactions, under the patient lock, so
 the count of a patient's future visits cannot change between check and write.
+The portal asks the same questions (booking_refusal, change_refusal) to tell
+a patient before they try.
 """
 
 from datetime import datetime, timedelta
@@ -11,8 +14,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accounts.models import Patient, User
-from clinics.models import Clinic
-from healthsvc.timezones import local_date_bounds
+from healthsvc.exceptions import ApplicationError
 from scheduling.exceptions import (
     BookingLimitReachedError,
     BookingTooFarError,
@@ -22,20 +24,15 @@ from scheduling.exceptions import (
 from scheduling.models import Appointment, AppointmentSlot
 
 
-def policy_exempt(by: User | None) -> bool:
-    """Staff and doctors act outside the policy; patients, and callers who name
-    nobody, are held to it."""
-    return by is not None and by.role in (User.Role.ADMIN, User.Role.DOCTOR)
-
-
-def bookable_window(clinic: Clinic, *, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """[earliest, latest) start a patient may book at this clinic: `min_notice`
-    from now, up to the end of the local day `booking_horizon_days` ahead."""
-    now = now or timezone.now()
-    policy = clinic.booking_policy
-    last_day = timezone.localtime(now, clinic.tzinfo).date() + timedelta(days=policy.booking_horizon_days)
-    _, latest = local_date_bounds(last_day, clinic.tzinfo)
-    return now + timedelta(minutes=policy.min_notice_minutes), latest
+def policy_exempt(by: User | None, *, doctor_id: int) -> bool:
+    """Staff, and the doctor whose slot or appointment it is, act outside the
+    policy; patients, other doctors and callers who name nobody meet it."""
+    if by is None:
+        return False
+    if by.role == User.Role.ADMIN:
+        return True
+    own = getattr(by, "doctor", None) if by.role == User.Role.DOCTOR else None
+    return own is not None and own.pk == doctor_id
 
 
 def change_deadline(appointment: Appointment) -> datetime:
@@ -43,19 +40,35 @@ def change_deadline(appointment: Appointment) -> datetime:
     return appointment.start - timedelta(minutes=appointment.clinic.booking_policy.cancellation_window_minutes)
 
 
+def booking_refusal(slot: AppointmentSlot, *, now: datetime | None = None) -> ApplicationError | None:
+    """Why a patient may not book this slot now under its clinic's notice and
+    horizon: BookingTooSoonError or BookingTooFarError; None when they may."""
+    earliest, latest = slot.clinic.booking_window(now)
+    if slot.start < earliest:
+        return BookingTooSoonError()
+    if slot.start >= latest:
+        return BookingTooFarError()
+    return None
+
+
+def change_refusal(appointment: Appointment, *, now: datetime | None = None) -> ApplicationError | None:
+    """CancellationWindowPassedError when a patient may no longer cancel or
+    move this appointment themselves; None when they may."""
+    if (now or timezone.now()) > change_deadline(appointment):
+        return CancellationWindowPassedError()
+    return None
+
+
 def policy_check_booking(
     *, slot: AppointmentSlot, patient: Patient, by: User | None, exclude_id: int | None = None
 ) -> None:
     """Notice, horizon and the cap on a patient's future visits at the slot's
     clinic. Raises BookingTooSoonError, BookingTooFarError, BookingLimitReachedError."""
-    if policy_exempt(by):
+    if policy_exempt(by, doctor_id=slot.doctor_id):
         return
     now = timezone.now()
-    earliest, latest = bookable_window(slot.clinic, now=now)
-    if slot.start < earliest:
-        raise BookingTooSoonError()
-    if slot.start >= latest:
-        raise BookingTooFarError()
+    if (refusal := booking_refusal(slot, now=now)) is not None:
+        raise refusal
     held = (
         Appointment.objects.filter(patient=patient, clinic=slot.clinic, status__in=Appointment.ACTIVE_STATUSES,
                                    start__gt=now)
@@ -69,5 +82,7 @@ def policy_check_booking(
 def policy_check_change(*, appointment: Appointment, by: User | None) -> None:
     """A patient may cancel or move a visit only until its clinic's cancellation
     window begins. Raises CancellationWindowPassedError."""
-    if not policy_exempt(by) and timezone.now() > change_deadline(appointment):
-        raise CancellationWindowPassedError()
+    if policy_exempt(by, doctor_id=appointment.doctor_id):
+        return
+    if (refusal := change_refusal(appointment)) is not None:
+        raise refusal

@@ -5,7 +5,7 @@ its row, so a slot generation never makes it again (availability.py skips
 every start that has a slot, open or closed) and the doctor can reopen it.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -72,6 +72,7 @@ def slot_create(
     creates cannot both pass the overlap check. Raises SlotValidationError,
     DoctorNotVerifiedError, SlotUnavailableError, SlotOverlapError."""
     _validate_shape(start=start, duration_minutes=duration_minutes, capacity=capacity)
+    start = start.astimezone(UTC)  # minutes are added to instants, not to wall times
     doctor = doctor_get_for_update(doctor_id=doctor.pk)
     if not doctor.user.is_verified:
         raise DoctorNotVerifiedError()

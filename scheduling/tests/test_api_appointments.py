@@ -65,7 +65,7 @@ def test_patient_books_a_slot_for_themselves(auth_client, patient, slot):
     assert body == {
         "id": appointment.pk, "patient_id": patient.pk, "doctor_id": slot.doctor_id, "clinic_id": slot.clinic_id,
         "slot_id": slot.pk, "slot_datetime": _z(slot.start), "status": "confirmed",
-        "reason_for_visit": "Chest pain", "notes": "", "cancelled_at": None, "cancelled_reason": "",
+        "reason_for_visit": "Chest pain", "notes": None, "cancelled_at": None, "cancelled_reason": "",
         "created_at": _z(appointment.created_at), "updated_at": _z(appointment.updated_at),
     }
     assert appointment.booked_by == patient.user
@@ -547,3 +547,16 @@ def test_schema_says_an_outcome_needs_a_status_or_notes():
     assert operation["requestBody"]["required"] is True
     component = schema["components"]["schemas"]["PatchedAppointmentOutcomeInput"]
     assert component["anyOf"] == [{"required": ["status"]}, {"required": ["notes"]}]
+
+
+def test_the_doctors_notes_are_for_the_doctor_and_staff_a_patient_gets_null(auth_client, patient, doctor, slot,
+                                                                             admin_user):
+    visit = services.appointment_book(patient=patient, slot_id=slot.pk)
+    services.appointment_set_outcome(appointment_id=visit.pk, notes="Suspected angina; refer", by=doctor.user)
+    url = f"/api/v1/appointments/{visit.pk}"
+    assert auth_client(patient.user).get(url).json()["notes"] is None
+    assert auth_client(patient.user).get(LIST_URL).json()["results"][0]["notes"] is None
+    assert auth_client(doctor.user).get(url).json()["notes"] == "Suspected angina; refer"
+    assert auth_client(admin_user).get(url).json()["notes"] == "Suspected angina; refer"
+    cancelled = auth_client(patient.user).post(f"{url}/cancel", {"reason": "x"}, format="json").json()
+    assert cancelled["notes"] is None

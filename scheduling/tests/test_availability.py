@@ -336,3 +336,9 @@ def test_the_daily_command_generates_ahead_and_says_what_it_did(doctor, capsys):
     assert f"Dr. {doctor.user.name} (Asia/Kolkata): {first} created" in out and "0 created, 5 skipped" in out
     with pytest.raises(CommandError):
         call_command("generate_slots", "--days", "400")
+
+
+def test_rule_times_are_whole_minutes(doctor):
+    with pytest.raises(ScheduleValidationError) as refused:
+        services.availability_rule_create(doctor=doctor, weekday=MON, start_time=time(9, 0, 30), end_time=time(12))
+    assert "start_time" in refused.value.extra["errors"]

@@ -20,10 +20,12 @@ from django.utils import timezone
 from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling.exceptions import (
+    BookingLimitReachedError,
     DailyLimitReachedError,
     InvalidStateError,
     OverlappingAppointmentError,
     SlotFullError,
+    SlotUnavailableError,
 )
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
@@ -250,3 +252,42 @@ def test_generations_racing_each_other_and_bookings_make_no_duplicate_and_keep_c
     for slot in slots:
         held = slot.appointments.filter(status__in=Appointment.PLACE_HOLDING_STATUSES).count()
         assert slot.booked_count == held
+
+
+def test_one_patient_racing_for_ten_slots_stops_at_the_clinics_cap():
+    """Ten bookings of one patient at once, on ten doctors' slots of one
+    clinic that lets a patient hold three future visits: exactly three land
+    (the patient lock makes the count and the insert one step)."""
+    clinic = ClinicFactory(max_active_bookings_per_patient=3)
+    patient = PatientFactory()
+    base = timezone.now() + timedelta(days=2)
+    slots = [SlotFactory(doctor=DoctorFactory(clinic=clinic), start=base + timedelta(hours=i)) for i in range(10)]
+    outcomes = run_concurrently(
+        [lambda slot=slot: appointment_book(patient=patient, slot_id=slot.pk, booked_by=patient.user) for slot in slots]
+    )
+    assert_errors_only(outcomes, BookingLimitReachedError)
+    assert len(successes(outcomes)) == 3
+    assert Appointment.objects.filter(patient=patient, status="confirmed").count() == 3
+
+
+def test_a_leave_racing_bookings_lets_none_land_inside_it_once_it_exists():
+    """Eight bookings of one doctor race the doctor's new leave over all of
+    them: each booking lands before the leave (and is listed by it) or is
+    refused after it; none lands inside a leave that already existed."""
+    from scheduling.selectors import leave_appointments
+    from scheduling.services import leave_create
+
+    doctor = DoctorFactory(max_patients_per_day=50)
+    start = timezone.now() + timedelta(days=2)
+    slots = [SlotFactory(doctor=doctor, start=start + timedelta(hours=i)) for i in range(8)]
+    patients = [PatientFactory() for _ in slots]
+    calls = [lambda patient=patient, slot=slot: appointment_book(patient=patient, slot_id=slot.pk)
+             for patient, slot in zip(patients, slots)]
+    calls.append(lambda: leave_create(doctor=doctor, start=start - timedelta(hours=1), end=start + timedelta(hours=10)))
+    outcomes = run_concurrently(calls)
+    assert_errors_only(outcomes, SlotUnavailableError)
+    leave = outcomes[-1].result
+    booked = list(Appointment.objects.filter(doctor=doctor))
+    assert all(appointment.created_at <= leave.created_at for appointment in booked)
+    assert len(booked) + sum(o.error is not None for o in outcomes[:-1]) == 8
+    assert set(leave_appointments(leave=leave)) == set(booked)

@@ -120,3 +120,50 @@ def test_confirming_keeps_the_place_and_declining_returns_it(patient, other_pati
     second.refresh_from_db()
     assert (first.status, second.status, slot.booked_count) == (S.CONFIRMED, S.CANCELLED, 1)
     assert second.cancelled_reason == "Please see Dr. Rao instead" and second.cancelled_at is not None
+
+
+def test_a_visit_moved_to_a_doctor_who_approves_bookings_waits_for_that_doctor(patient):
+    visit = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=DoctorFactory()).pk)
+    approving = DoctorFactory(requires_approval=True)
+    moved = services.appointment_reschedule(appointment_id=visit.pk, slot_id=SlotFactory(doctor=approving).pk,
+                                            by=patient.user)
+    moved.refresh_from_db()
+    assert (moved.doctor_id, moved.status) == (approving.pk, S.PENDING)
+    back = services.appointment_reschedule(appointment_id=visit.pk, slot_id=SlotFactory(doctor=DoctorFactory()).pk,
+                                           by=patient.user)
+    assert back.status == S.CONFIRMED
+
+
+def test_a_visit_moved_to_another_time_of_the_same_doctor_keeps_its_status(patient):
+    approving = DoctorFactory(requires_approval=True)
+    visit = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=approving).pk)
+    services.appointment_confirm(appointment_id=visit.pk, by=approving.user)
+    moved = services.appointment_reschedule(appointment_id=visit.pk, slot_id=SlotFactory(doctor=approving).pk,
+                                            by=patient.user)
+    assert moved.status == S.CONFIRMED
+
+
+def test_no_code_outside_the_state_machine_changes_a_status_or_a_place_count():
+    """Every assignment to `.status` and every queryset `.update(status=...)`
+    lives in services/lifecycle.py; every change of `booked_count` in
+    services/places.py (tests and migrations aside)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    owners = {"status": "scheduling/services/lifecycle.py", "booked_count": "scheduling/services/places.py"}
+    found = []
+    paths = [path for app in ("healthsvc", "accounts", "clinics", "scheduling") for path in (root / app).rglob("*.py")]
+    for path in sorted(paths):
+        relative = path.relative_to(root).as_posix()
+        if "/tests/" in relative or "/migrations/" in relative:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = [t.attr for t in getattr(node, "targets", [getattr(node, "target", None)])
+                           if isinstance(t, ast.Attribute)]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update":
+                targets = [kw.arg for kw in node.keywords]
+            found += [(name, relative) for name in targets if name in owners and owners[name] != relative]
+    assert found == []

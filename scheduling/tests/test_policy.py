@@ -17,7 +17,7 @@ from scheduling.exceptions import (
     CancellationWindowPassedError,
 )
 from scheduling.models import Appointment
-from scheduling.services.policy import bookable_window, change_deadline
+from scheduling.services.policy import change_deadline
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_the_horizon_counts_whole_local_days(strict_doctor, strict_clinic, patie
     with pytest.raises(BookingTooFarError):
         services.appointment_book(patient=PatientFactory(), slot_id=first_beyond.pk)
     services.appointment_book(patient=PatientFactory(), slot_id=first_beyond.pk, booked_by=admin_user)
-    assert bookable_window(strict_clinic)[1] == first_beyond.start
+    assert strict_clinic.booking_window()[1] == first_beyond.start
 
 
 def test_a_patient_holds_at_most_the_clinics_cap_of_future_visits(strict_doctor, strict_clinic, patient, admin_user):
@@ -134,3 +134,15 @@ def test_the_change_deadline_is_the_window_before_the_visit(strict_doctor, patie
     appointment = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=strict_doctor,
                                                                                   start=_in(days=5)).pk)
     assert change_deadline(appointment) == appointment.start - timedelta(hours=24)
+
+
+def test_only_staff_and_the_appointments_own_doctor_are_exempt(strict_doctor, patient, admin_user):
+    visit = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=strict_doctor,
+                                                                           start=_in(minutes=180)).pk,
+                                      booked_by=admin_user)
+    with pytest.raises(CancellationWindowPassedError):
+        services.appointment_cancel(appointment_id=visit.pk, by=DoctorFactory().user)  # another doctor
+    soon = SlotFactory(doctor=strict_doctor, start=_in(minutes=30))
+    with pytest.raises(BookingTooSoonError):
+        services.appointment_book(patient=PatientFactory(), slot_id=soon.pk, booked_by=DoctorFactory().user)
+    services.appointment_cancel(appointment_id=visit.pk, by=strict_doctor.user)

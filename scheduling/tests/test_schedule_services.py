@@ -215,3 +215,32 @@ def test_the_days_of_several_doctors_in_two_zones_come_in_two_queries(django_ass
     assert [(s.booked, s.free_places, [a.pk for a in s.appointments]) for s in together] == [
         (s.booked, s.free_places, [a.pk for a in s.appointments]) for s in one_by_one]
     assert [(s.booked, s.free_places) for s in together] == [(1, 3)] * 3
+
+
+def test_a_slot_given_in_a_zones_time_lasts_its_minutes_across_the_clocks_going_back(doctor):
+    # 01:30 EDT on 2027-11-07 plus an hour is 01:30 EST: added by wall time it would last two hours.
+    start = datetime(2027, 11, 7, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    slot = services.slot_create(doctor=doctor, start=start, duration_minutes=60)
+    slot.refresh_from_db()
+    assert slot.end - slot.start == timedelta(hours=1) and slot.start == start.astimezone(UTC)
+
+
+def test_a_leave_given_in_a_zones_time_is_measured_in_real_hours(doctor):
+    tz = ZoneInfo("America/New_York")
+    # 366 days and one hour of wall time, but 366 days of real time (the clocks went forward once more than back).
+    start, end = datetime(2030, 3, 9, 12, tzinfo=tz), datetime(2031, 3, 10, 13, tzinfo=tz)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(days=366)
+    leave = services.leave_create(doctor=doctor, start=start, end=end)
+    assert leave.end - leave.start == timedelta(days=366)
+
+
+def test_cancelling_the_visits_inside_a_leave_goes_through_the_core_and_reports_refusals(doctor, patient, admin_user):
+    later = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor, start=_at(doctor, 1, 10)).pk)
+    begun_slot = SlotFactory(doctor=doctor, start=timezone.now() - timedelta(minutes=5), booked_count=1)
+    begun = AppointmentFactory(slot=begun_slot)
+    leave = services.leave_create(doctor=doctor, start=timezone.now() - timedelta(hours=1), end=_at(doctor, 2, 0))
+    result = services.leave_cancel_appointments(leave=leave, by=admin_user, reason="Dr. is away")
+    assert [a.pk for a in result.cancelled] == [later.pk]
+    assert [(a.pk, exc.code) for a, exc in result.refused] == [(begun.pk, "INVALID_STATE")]
+    later.refresh_from_db()
+    assert (later.status, later.cancelled_reason, later.slot.booked_count) == ("cancelled", "Dr. is away", 0)

@@ -386,12 +386,13 @@ def test_search_gives_the_next_time_a_patient_can_book_not_one_inside_the_notice
     assert next_free[doctor.pk] == bookable.start and next_free[later_doctor.pk] is None
 
 
-@pytest.mark.parametrize("name", ["doctor-day", "slot-list"])
 @pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2999-01-01"])
-def test_a_date_at_the_calendars_ends_is_refused_not_a_crash(doctor_client, name, value):
+def test_a_date_at_the_calendars_ends_is_refused_not_a_crash(doctor_client, doctor, value):
     # 9999-12-31 in the clinic's zone is past the last moment Python can hold in UTC.
-    response = doctor_client.get(reverse(f"scheduling:{name}"), {"date": value})
-    assert response.status_code == 200
+    day = doctor_client.get(reverse("scheduling:doctor-day"), {"date": value})
+    assert day.status_code == 200 and day.context["day"] == _day(doctor, 0)  # today instead
+    slots = doctor_client.get(reverse("scheduling:slot-list"), {"date": value})
+    assert slots.status_code == 200 and slots.context["since"] is None
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "9999-12-27", "0001-01-01"])
@@ -405,3 +406,9 @@ def test_forms_refuse_dates_beyond_ten_years(doctor_client, doctor):
     response = doctor_client.post(reverse("scheduling:leave-list"), {"first_day": "9999-12-31"})
     assert response.status_code == 200 and "Choose a date between" in _html(response)
     assert not Leave.objects.exists()
+
+
+def test_the_portal_takes_rule_times_in_hours_and_minutes(doctor_client, doctor):
+    response = doctor_client.post(reverse("scheduling:my-week"), {**RULE, "start_time": "09:00:30"})
+    assert response.status_code == 200 and "Enter a valid time." in _html(response)
+    assert not AvailabilityRule.objects.exists()

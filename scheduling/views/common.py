@@ -10,10 +10,10 @@ from django.utils.dateformat import format as date_format
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors
-from scheduling.exceptions import AppointmentNotFoundError, SlotFullError, SlotUnavailableError
+from scheduling.exceptions import AppointmentNotFoundError, BookingTooSoonError, SlotFullError, SlotUnavailableError
 from scheduling.forms import WeekForm
 from scheduling.models import Appointment
-from scheduling.services.policy import bookable_window
+from scheduling.services.policy import booking_refusal
 
 
 def local_label(moment: datetime, clinic) -> str:
@@ -45,13 +45,15 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
     start, _ = local_date_bounds(first, tz)
     _, end = local_date_bounds(first + timedelta(days=6), tz)
     slots = selectors.slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
-    earliest, latest = bookable_window(doctor.clinic)
+    earliest, latest = doctor.clinic.booking_window()
     later = selectors.slot_list_bookable(doctor_id=doctor.pk, start=max(end, earliest)).filter(start__lt=latest)
     if exclude_slot_id is not None:
         slots, later = slots.exclude(pk=exclude_slot_id), later.exclude(pk=exclude_slot_id)
     days = [{"date": first + timedelta(days=i), "slots": []} for i in range(7)]
     for slot in slots:
-        slot.too_soon, slot.too_far = slot.start < earliest, slot.start >= latest
+        refusal = booking_refusal(slot)
+        slot.too_soon = isinstance(refusal, BookingTooSoonError)
+        slot.too_far = refusal is not None and not slot.too_soon
         days[(timezone.localtime(slot.start, tz).date() - first).days]["slots"].append(slot)
     has_slots = any(not (s.too_soon or s.too_far) for day in days for s in day["slots"])
     return {

@@ -11,17 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
-from scheduling.exceptions import SlotNotFoundError
+from scheduling.exceptions import BookingTooSoonError, SlotNotFoundError
 from scheduling.forms import BookForm, CancelForm, RescheduleForm
 from scheduling.ics import appointment_to_ics
 from scheduling.models import Appointment
-from scheduling.services.policy import bookable_window, change_deadline
+from scheduling.services.policy import booking_refusal, change_deadline, change_refusal
 
 from .common import appointment_or_404, local_label, refusal_text, week_context
 
@@ -30,7 +29,7 @@ PAST_PER_PAGE = 20
 
 
 def _render_book(request, slot, form, *, status=200):
-    earliest, latest = bookable_window(slot.clinic)
+    earliest, latest = slot.clinic.booking_window()
     other_times = (
         selectors.slot_list_bookable(doctor_id=slot.doctor_id, start=earliest).filter(start__lt=latest)
         .exclude(pk=slot.pk)[:OTHER_TIMES]
@@ -41,14 +40,14 @@ def _render_book(request, slot, form, *, status=200):
 
 def _not_bookable_online(slot) -> str | None:
     """Why a patient cannot book this free slot online (the clinic's policy), if so."""
-    earliest, latest = bookable_window(slot.clinic)
+    refusal = booking_refusal(slot)
+    if refusal is None:
+        return None
     when = local_label(slot.start, slot.clinic)
-    if slot.start < earliest:
+    if isinstance(refusal, BookingTooSoonError):
         phone = f" on {slot.clinic.phone}" if slot.clinic.phone else ""
         return f"{when} is too soon to book online. Please call the clinic{phone}, or choose a later time."
-    if slot.start >= latest:
-        return f"{when} is not open for booking yet. Please choose an earlier time."
-    return None
+    return f"{when} is not open for booking yet. Please choose an earlier time."
 
 
 @patient_required
@@ -99,7 +98,7 @@ def _change_refusal(appointment: Appointment, consequence: str) -> str | None:
         return f"This visit has already started; {consequence}."
     if not appointment.is_active:
         return f"This appointment is {appointment.get_status_display().lower()}; {consequence}."
-    if timezone.now() > change_deadline(appointment):
+    if change_refusal(appointment) is not None:
         phone = f" on {appointment.clinic.phone}" if appointment.clinic.phone else ""
         return f"The visit is too close to change online; {consequence}. Please call the clinic{phone}."
     return None
@@ -110,8 +109,8 @@ def appointment_detail(request, appointment_id: int):
     appointment = appointment_or_404(request.user, appointment_id)
     context = {
         "appointment": appointment, "changeable": _change_refusal(appointment, "") is None,
-        "deadline": change_deadline(appointment), "too_late_to_change": appointment.is_changeable
-        and timezone.now() > change_deadline(appointment),
+        "deadline": change_deadline(appointment),
+        "too_late_to_change": appointment.is_changeable and change_refusal(appointment) is not None,
     }
     return render(request, "scheduling/appointment_detail.html", context)
 

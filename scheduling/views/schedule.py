@@ -286,17 +286,11 @@ def leave_detail(request, leave_id: int):
     form = DoctorCancelForm(request.POST or None)
     appointments = list(selectors.leave_appointments(leave=leave))
     if request.method == "POST" and form.is_valid():
-        done, refused = 0, []
-        for appointment in appointments:
-            try:
-                services.appointment_cancel(appointment_id=appointment.pk, by=request.user,
-                                            reason=form.cleaned_data["reason"])
-                done += 1
-            except ApplicationError as exc:
-                refused.append(f"{local_label(appointment.start, appointment.clinic)}: {exc.message}")
-        messages.success(request, f"Cancelled {done} visit(s); the patients see your reason.")
-        if refused:
-            messages.warning(request, "Not cancelled: " + "; ".join(refused))
+        result = services.leave_cancel_appointments(leave=leave, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Cancelled {len(result.cancelled)} visit(s); the patients see your reason.")
+        if result.refused:
+            messages.warning(request, "Not cancelled: " + "; ".join(
+                f"{local_label(a.start, a.clinic)}: {exc.message}" for a, exc in result.refused))
         return redirect("scheduling:leave-detail", leave.pk)
     context = {"leave": leave, "appointments": appointments, "form": form, "clinic_tz": doctor.clinic.timezone}
     return render(request, "scheduling/leave_detail.html", context, status=400 if form.errors else 200)

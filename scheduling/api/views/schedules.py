@@ -237,7 +237,7 @@ class LeaveListCreateApi(ScheduleApi):
         doctor = self.get_doctor(doctor_id)
         data = LeaveCreateInputSerializer.validated(request.data)
         leave = services.leave_create(doctor=doctor, by=request.user, **data)
-        return Response(LeaveCreatedOutputSerializer(leave).data, status=status.HTTP_201_CREATED)
+        return Response(LeaveCreatedOutputSerializer(leave, context={"viewer": request.user}).data, status=status.HTTP_201_CREATED)
 
 
 class LeaveDetailApi(ScheduleApi):
@@ -286,4 +286,4 @@ class DoctorScheduleApi(ScheduleApi):
         # A plain dict: DRF reads `?date=` in a QueryDict as "not given", the contract as a malformed date.
         query = DoctorScheduleQuerySerializer.validated(request.query_params.dict())
         schedule = selectors.doctor_day_schedule(doctor=doctor, day=query.get("date"))
-        return Response(DoctorScheduleOutputSerializer(schedule).data)
+        return Response(DoctorScheduleOutputSerializer(schedule, context={"viewer": request.user}).data)
