@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
@@ -260,14 +260,46 @@ def slots_generate(*, doctor: Doctor, date_from: date, date_to: date) -> Generat
             continue
         if leaves.overlaps(slot.start, slot.end):
             continue
-        new.append(AppointmentSlot(
-            doctor=doctor, clinic=clinic, start=slot.start, end=slot.end,
-            duration_minutes=slot.rule.slot_minutes, capacity=slot.rule.capacity,
-        ))
-    before = existing.count()
-    AppointmentSlot.objects.bulk_create(new, batch_size=_INSERT_BATCH, ignore_conflicts=True)
-    created = existing.count() - before
+        new.append(slot)
+    created = _insert_slots(doctor=doctor, clinic=clinic, slots=new, counted_in=existing)
     return GenerationResult(created=created, skipped=candidates - created)
+
+
+def _insert_slots(*, doctor: Doctor, clinic: Clinic, slots: list[SlotTime], counted_in) -> int:
+    """Insert the slots, leaving out any that the unique (doctor, start) index
+    or, on PostgreSQL, the no-overlap constraint refuses; returns how many went in.
+
+    On PostgreSQL one `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO
+    NOTHING RETURNING`: four arrays instead of the ten parameters per row that
+    bulk_create builds in Python, which was half of a year's generation
+    (about 0.3 s of 0.7 s for 3,700 slots). Elsewhere bulk_create, counting
+    the rows of `counted_in` before and after (the doctor's lock keeps other
+    writers out meanwhile)."""
+    if not slots:
+        return 0
+    if connection.vendor != "postgresql":
+        before = counted_in.count()
+        AppointmentSlot.objects.bulk_create([
+            AppointmentSlot(doctor=doctor, clinic=clinic, start=s.start, end=s.end,
+                            duration_minutes=s.rule.slot_minutes, capacity=s.rule.capacity) for s in slots
+        ], batch_size=_INSERT_BATCH, ignore_conflicts=True)
+        return counted_in.count() - before
+    meta, quote = AppointmentSlot._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in (
+        "created_at", "updated_at", "doctor", "clinic", "booked_count", "is_active",
+        "start", "end", "duration_minutes", "capacity"))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            "SELECT %s, %s, %s, %s, %s, %s, new.starts, new.ends, new.minutes, new.places "
+            "FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::smallint[], %s::smallint[]) "
+            "AS new(starts, ends, minutes, places) ON CONFLICT DO NOTHING RETURNING 1",
+            [now, now, doctor.pk, clinic.pk, meta.get_field("booked_count").default,
+             meta.get_field("is_active").default, [s.start for s in slots], [s.end for s in slots],
+             [s.rule.slot_minutes for s in slots], [s.rule.capacity for s in slots]],
+        )
+        return len(cursor.fetchall())
 
 
 def slots_generate_ahead(*, days: int) -> dict[Doctor, GenerationResult]:

@@ -342,3 +342,18 @@ def test_rule_times_are_whole_minutes(doctor):
     with pytest.raises(ScheduleValidationError) as refused:
         services.availability_rule_create(doctor=doctor, weekday=MON, start_time=time(9, 0, 30), end_time=time(12))
     assert "start_time" in refused.value.extra["errors"]
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_the_no_overlap_constraint_leaves_out_what_a_blinded_look_up_would_overlap(doctor, monkeypatch):
+    """The exclusion constraint is a backstop too: with the look-up blinded,
+    the rule's 09:00 and 09:30 slots overlap a slot opened at 09:10 and are
+    left out by the database, the rest go in."""
+    tz = doctor.clinic.tzinfo
+    _rule(doctor, MON, time(9), time(11))
+    monday = _next_monday(tz)
+    services.slot_create(doctor=doctor, start=datetime.combine(monday, time(9, 10), tzinfo=tz))
+    monkeypatch.setattr(availability, "_existing", lambda **kwargs: (set(), availability._Busy([])))
+    result = services.slots_generate(doctor=doctor, date_from=monday, date_to=monday)
+    assert (result.created, result.skipped) == (2, 2)
+    assert [s.time() for s in _local_starts(doctor)] == [time(9, 10), time(10), time(10, 30)]
