@@ -1,9 +1,12 @@
-"""Form fields shared by the portal and the admin."""
+"""Form fields and helpers shared by the portal and the admin."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+
+from healthsvc.exceptions import ApplicationError
 
 # A calendar page or a booking form has no use for dates further off; a date
 # near the ends of Python's calendar would overflow once turned into a time
@@ -25,3 +28,26 @@ class CalendarDateField(forms.DateField):
             raise forms.ValidationError(
                 f"Choose a date between {first:%Y-%m-%d} and {last:%Y-%m-%d}.", code="out_of_range"
             )
+
+
+def add_service_errors(
+    form: forms.BaseForm, exc: ApplicationError, fields: Mapping[str, str | None] | None = None
+) -> None:
+    """Show a service's refusal on the form that led to it: each entry of
+    `exc.extra["errors"]` on a field of the form (`fields` maps the service's
+    names to the form's: a missing name means the same, None the whole form),
+    anything else, and a refusal without entries, above the form. `fields`
+    may also name the field a refusal's code belongs to ("SLOT_FULL": "slot")."""
+    fields = fields or {}
+    errors = exc.extra.get("errors") or {}
+    for name, messages in errors.items():
+        target = fields.get(name, name)
+        form.add_error(target if target in form.fields else None, messages)
+    if not errors:
+        target = fields.get(exc.code)
+        form.add_error(target if target in form.fields else None, exc.message)
+
+
+def messages_text(errors: Mapping[str, list]) -> str:
+    """A form's or a refusal's messages as one sentence, for a flash message."""
+    return " ".join(str(message) for messages in errors.values() for message in messages)

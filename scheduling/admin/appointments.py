@@ -12,7 +12,15 @@ from scheduling import services
 from scheduling.models import Appointment
 
 from . import board, booking
-from .common import ClinicDayFilter, ReasonForm, ServiceErrorsOnFormMixin, apply_each, clinic_time, report
+from .common import (
+    ClinicDayFilter,
+    ClinicTimeColumns,
+    ReasonForm,
+    ServiceErrorsOnFormMixin,
+    apply_each,
+    clinic_time,
+    report,
+)
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
@@ -50,7 +58,7 @@ def reason_page(model_admin, request, queryset, *, form, action: str, title: str
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelAdmin):
     change_list_template = "admin/scheduling/appointment/change_list.html"
     list_display = ("id", "patient_name", "doctor_name", "clinic", "local_start", "status_label", "local_created")
     list_select_related = ("patient__user", "doctor__user", "clinic")
@@ -69,29 +77,14 @@ class AppointmentAdmin(ServiceErrorsOnFormMixin, admin.ModelAdmin):
     def patient_name(self, obj):
         return obj.patient.user.name
 
-    @admin.display(description="Doctor", ordering="doctor__user__name")
-    def doctor_name(self, obj):
-        return obj.doctor.user.name
 
-    @admin.display(description="Starts (clinic time)", ordering="start")
-    def local_start(self, obj):
-        return clinic_time(obj.start, obj.clinic)
 
-    @admin.display(description="Ends (clinic time)")
-    def local_end(self, obj):
-        return clinic_time(obj.end, obj.clinic)
 
     @admin.display(description="Cancelled at (clinic time)")
     def local_cancelled_at(self, obj):
         return clinic_time(obj.cancelled_at, obj.clinic)
 
-    @admin.display(description="Created (clinic time)", ordering="created_at")
-    def local_created(self, obj):
-        return clinic_time(obj.created_at, obj.clinic)
 
-    @admin.display(description="Updated (clinic time)")
-    def local_updated(self, obj):
-        return clinic_time(obj.updated_at, obj.clinic)
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinics.models import Clinic
 from healthsvc.admin_widgets import SafeAutocompleteSelect
 from healthsvc.exceptions import ApplicationError
+from healthsvc.forms import add_service_errors
 from healthsvc.timezones import local_date_bounds
 
 DATE_INPUT = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
@@ -54,6 +55,36 @@ def autocomplete(field: forms.ModelChoiceField, model_field, admin_site, widget_
     (it searches the related model admin's search_fields)."""
     field.widget = widget_class(model_field, admin_site)
     field.widget.choices = field.choices
+
+
+class ClinicTimeColumns:
+    """The doctor's name and the row's times on its clinic's clocks, naming the
+    zone, as list columns and read-only fields; `clinic_of(row)` says which
+    clinic (a slot's or an appointment's own, a leave's doctor's)."""
+
+    @staticmethod
+    def clinic_of(obj) -> Clinic:
+        return obj.clinic
+
+    @admin.display(description="Doctor", ordering="doctor__user__name")
+    def doctor_name(self, obj):
+        return obj.doctor.user.name
+
+    @admin.display(description="Starts (clinic time)", ordering="start")
+    def local_start(self, obj):
+        return clinic_time(obj.start, self.clinic_of(obj))
+
+    @admin.display(description="Ends (clinic time)", ordering="end")
+    def local_end(self, obj):
+        return clinic_time(obj.end, self.clinic_of(obj))
+
+    @admin.display(description="Created (clinic time)", ordering="created_at")
+    def local_created(self, obj):
+        return clinic_time(obj.created_at, self.clinic_of(obj))
+
+    @admin.display(description="Updated (clinic time)")
+    def local_updated(self, obj):
+        return clinic_time(obj.updated_at, self.clinic_of(obj))
 
 
 # --- "Day (clinic time)" ------------------------------------------------------------
@@ -109,18 +140,9 @@ class ClinicDayFilter(admin.SimpleListFilter):
 
 
 def add_service_error(form: forms.BaseForm, exc: ApplicationError) -> None:
-    """Put a service's refusal on the form: each entry of `exc.extra["errors"]`
-    on its field, the others (and a refusal without entries) above the form.
-    A form's `service_fields` maps the service's names (field names or error
-    codes) to its own fields."""
-    aliases = getattr(form, "service_fields", {})
-    errors = exc.extra.get("errors") or {}
-    for name, messages_ in errors.items():
-        target = aliases.get(name, name)
-        form.add_error(target if target in form.fields else None, messages_)
-    if not errors:
-        target = aliases.get(exc.code)
-        form.add_error(target if target in form.fields else None, exc.message)
+    """Put a service's refusal on the form (healthsvc.forms.add_service_errors),
+    with the form's own `service_fields` mapping."""
+    add_service_errors(form, exc, getattr(form, "service_fields", None))
 
 
 class _WithServiceError:

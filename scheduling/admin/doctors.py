@@ -22,7 +22,7 @@ from healthsvc.forms import CalendarDateField
 from scheduling import services
 from scheduling.exceptions import DoctorNotVerifiedError
 from scheduling.models import AvailabilityRule
-from scheduling.services.availability import rules_overlap
+from scheduling.services.availability import overlap_refusal
 
 from .common import ServiceErrorsOnFormMixin, date_input, time_input
 
@@ -45,12 +45,8 @@ class AvailabilityRuleFormSet(forms.BaseInlineFormSet):
             if rule.pk and form.has_changed() and rule.clinic_id != doctor.clinic_id:
                 form.add_error(None, "This rule is for another clinic; delete it and add a new one.")
                 continue
-            clash = next((other.instance for other in kept[:index] if rules_overlap(rule, other.instance)), None)
-            if clash is not None:
-                form.add_error("start_time", (
-                    f"These hours overlap the {clash.get_weekday_display()} rule "
-                    f"{clash.start_time:%H:%M}–{clash.end_time:%H:%M}."
-                ))
+            if (refusal := overlap_refusal(rule, [other.instance for other in kept[:index]])) is not None:
+                form.add_error("start_time", refusal.message)
 
 
 class AvailabilityRuleInline(admin.TabularInline):

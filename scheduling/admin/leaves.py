@@ -20,6 +20,7 @@ from .appointments import status_text
 from .common import (
     REPEATED_TIME_HELP,
     ClinicDayFilter,
+    ClinicTimeColumns,
     ReasonForm,
     ServiceErrorsOnFormMixin,
     add_service_error,
@@ -72,7 +73,7 @@ class LeaveAddForm(forms.ModelForm):
 
 
 @admin.register(Leave)
-class LeaveAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class LeaveAdmin(ClinicTimeColumns, SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
     form = LeaveAddForm
     list_display = ("doctor_name", "clinic_name", "local_start", "local_end", "reason", "active_inside")
     list_filter = (LeaveDayFilter, "doctor__clinic")
@@ -86,25 +87,17 @@ class LeaveAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdm
     def get_queryset(self, request):
         return selectors.leave_list_with_active_counts()
 
-    @admin.display(description="Doctor", ordering="doctor__user__name")
-    def doctor_name(self, obj):
-        return obj.doctor.user.name
+    @staticmethod
+    def clinic_of(obj):
+        return obj.doctor.clinic
+
 
     @admin.display(description="Clinic", ordering="doctor__clinic__name")
     def clinic_name(self, obj):
         return obj.doctor.clinic.name
 
-    @admin.display(description="Starts (clinic time)", ordering="start")
-    def local_start(self, obj):
-        return clinic_time(obj.start, obj.doctor.clinic)
 
-    @admin.display(description="Ends (clinic time)", ordering="end")
-    def local_end(self, obj):
-        return clinic_time(obj.end, obj.doctor.clinic)
 
-    @admin.display(description="Created (clinic time)")
-    def local_created(self, obj):
-        return clinic_time(obj.created_at, obj.doctor.clinic)
 
     @admin.display(description="Active appointments inside", ordering="active_inside")
     def active_inside(self, obj):

@@ -13,6 +13,7 @@ from scheduling.models import AppointmentSlot
 from .common import (
     REPEATED_TIME_HELP,
     ClinicDayFilter,
+    ClinicTimeColumns,
     ServiceErrorsOnFormMixin,
     apply_each,
     clinic_time,
@@ -63,7 +64,7 @@ class SlotChangeForm(forms.ModelForm):
 
 
 @admin.register(AppointmentSlot)
-class AppointmentSlotAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class AppointmentSlotAdmin(ClinicTimeColumns, SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admin.ModelAdmin):
     list_display = ("id", "doctor_name", "clinic", "local_start", "duration_minutes", "places", "is_active")
     list_select_related = ("doctor__user", "clinic")
     list_filter = (ClinicDayFilter, "is_active", "clinic", "doctor__specialty")
@@ -76,25 +77,10 @@ class AppointmentSlotAdmin(SafeAutocompleteMixin, ServiceErrorsOnFormMixin, admi
         "local_created", "local_updated",
     )
 
-    @admin.display(description="Doctor", ordering="doctor__user__name")
-    def doctor_name(self, obj):
-        return obj.doctor.user.name
 
-    @admin.display(description="Starts (clinic time)", ordering="start")
-    def local_start(self, obj):
-        return clinic_time(obj.start, obj.clinic)
 
-    @admin.display(description="Ends (clinic time)")
-    def local_end(self, obj):
-        return clinic_time(obj.end, obj.clinic)
 
-    @admin.display(description="Created (clinic time)")
-    def local_created(self, obj):
-        return clinic_time(obj.created_at, obj.clinic)
 
-    @admin.display(description="Updated (clinic time)")
-    def local_updated(self, obj):
-        return clinic_time(obj.updated_at, obj.clinic)
 
     @admin.display(description="Booked / capacity")
     def places(self, obj):

@@ -61,6 +61,16 @@ def rules_overlap(a: AvailabilityRule, b: AvailabilityRule) -> bool:
     return a.weekday == b.weekday and a.start_time < b.end_time and b.start_time < a.end_time
 
 
+def overlap_refusal(rule: AvailabilityRule, others: Iterable[AvailabilityRule]) -> AvailabilityOverlapError | None:
+    """The refusal of a rule whose hours overlap one of `others` on its weekday, naming that one; else None."""
+    clash = next((other for other in others if rules_overlap(rule, other)), None)
+    if clash is None:
+        return None
+    return AvailabilityOverlapError(
+        f"These hours overlap the {clash.get_weekday_display()} rule {clash.start_time:%H:%M}–{clash.end_time:%H:%M}."
+    )
+
+
 def _validate_rule(rule: AvailabilityRule, *, doctor: Doctor) -> None:
     """Single-row rules (model validators and clean()), the clinic, and no
     overlap with the doctor's other rules. Raises ScheduleValidationError,
@@ -72,12 +82,8 @@ def _validate_rule(rule: AvailabilityRule, *, doctor: Doctor) -> None:
     if rule.clinic_id != doctor.clinic_id:
         raise _invalid("clinic_id", "The doctor does not work at this clinic.")
     others = AvailabilityRule.objects.filter(doctor=doctor, weekday=rule.weekday).exclude(pk=rule.pk)
-    clash = next((other for other in others if rules_overlap(rule, other)), None)
-    if clash is not None:
-        raise AvailabilityOverlapError(
-            f"These hours overlap the {clash.get_weekday_display()} rule "
-            f"{clash.start_time:%H:%M}–{clash.end_time:%H:%M}."
-        )
+    if (refusal := overlap_refusal(rule, others)) is not None:
+        raise refusal
 
 
 @transaction.atomic

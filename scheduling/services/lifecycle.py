@@ -60,14 +60,21 @@ def _move(appointment: Appointment, new: str) -> None:
     appointment.status = new
 
 
-def check_changeable(appointment: Appointment, *, verb: str) -> None:
-    """Cancelling and rescheduling take only an active appointment whose visit
-    has not begun (freeing a place on a slot that has begun would hide a
-    no-show). Raises InvalidStateError."""
+def changeable_refusal(appointment: Appointment, *, verb: str = "changed") -> InvalidStateError | None:
+    """Why the appointment can no longer be cancelled or moved by anyone, or
+    None: only an active one whose visit has not begun can (freeing a place on
+    a slot that has begun would hide a no-show)."""
     if not appointment.is_active:
-        raise InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be {verb}.")
+        return InvalidStateError(f"A {appointment.get_status_display().lower()} appointment cannot be {verb}.")
     if not appointment.is_changeable:
-        raise InvalidStateError("The visit has already started; mark it completed or no-show instead.")
+        return InvalidStateError("The visit has already started; mark it completed or no-show instead.")
+    return None
+
+
+def check_changeable(appointment: Appointment, *, verb: str) -> None:
+    """Raises changeable_refusal's InvalidStateError, if any."""
+    if (refusal := changeable_refusal(appointment, verb=verb)) is not None:
+        raise refusal
 
 
 def _cancel(appointment: Appointment, *, by: User | None, reason: str) -> Appointment:

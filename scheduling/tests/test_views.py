@@ -355,7 +355,11 @@ def test_ics_needs_login(client, booked):
 # --- the doctor's day -------------------------------------------------------------
 
 
-def test_doctor_day_lists_patients_reasons_statuses_and_load(doctor_client, doctor, booked, other_patient):
+def test_doctor_day_lists_patients_reasons_statuses_and_load(doctor_client, doctor, patient, other_patient):
+    tz = doctor.clinic.tzinfo
+    day_after = timezone.localdate(timezone=tz) + timedelta(days=2)  # two times of one local day, whatever the hour
+    booked = services.appointment_book(patient=patient, reason="Chest pain on stairs", slot_id=SlotFactory(
+        doctor=doctor, start=datetime.combine(day_after, time(10), tzinfo=tz)).pk)
     cancelled = services.appointment_book(
         patient=other_patient, slot_id=SlotFactory(doctor=doctor, start=booked.start + timedelta(hours=2)).pk
     )

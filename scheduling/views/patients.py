@@ -16,10 +16,11 @@ from django.views.decorators.cache import never_cache
 from accounts.decorators import patient_required
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
-from scheduling.exceptions import BookingTooSoonError, SlotNotFoundError
+from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
 from scheduling.forms import BookForm, CancelForm, RescheduleForm
 from scheduling.ics import appointment_to_ics
 from scheduling.models import Appointment
+from scheduling.services.lifecycle import changeable_refusal
 from scheduling.services.policy import booking_refusal, change_deadline, change_refusal
 
 from .common import appointment_or_404, local_label, refusal_text, week_context
@@ -92,16 +93,18 @@ def appointment_list(request):
 
 
 def _change_refusal(appointment: Appointment, consequence: str) -> str | None:
-    """Why the patient cannot cancel or move this appointment themselves, if so
-    (the core refuses it too; the pages say so before asking anything)."""
-    if appointment.is_active and not appointment.is_changeable:
-        return f"This visit has already started; {consequence}."
-    if not appointment.is_active:
-        return f"This appointment is {appointment.get_status_display().lower()}; {consequence}."
-    if change_refusal(appointment) is not None:
+    """Why the patient cannot cancel or move this appointment themselves, if so:
+    the booking core's own refusal (it refuses the request too), in the
+    portal's words, so the pages say it before asking anything."""
+    refusal = changeable_refusal(appointment) or change_refusal(appointment)
+    if refusal is None:
+        return None
+    if isinstance(refusal, CancellationWindowPassedError):
         phone = f" on {appointment.clinic.phone}" if appointment.clinic.phone else ""
         return f"The visit is too close to change online; {consequence}. Please call the clinic{phone}."
-    return None
+    if appointment.is_active:
+        return f"This visit has already started; {consequence}."
+    return f"This appointment is {appointment.get_status_display().lower()}; {consequence}."
 
 
 @patient_required
@@ -110,7 +113,7 @@ def appointment_detail(request, appointment_id: int):
     context = {
         "appointment": appointment, "changeable": _change_refusal(appointment, "") is None,
         "deadline": change_deadline(appointment),
-        "too_late_to_change": appointment.is_changeable and change_refusal(appointment) is not None,
+        "too_late_to_change": changeable_refusal(appointment) is None and change_refusal(appointment) is not None,
     }
     return render(request, "scheduling/appointment_detail.html", context)
 

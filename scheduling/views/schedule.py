@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
 from healthsvc.exceptions import ApplicationError, NotFoundError
+from healthsvc.forms import add_service_errors, messages_text
 from healthsvc.timezones import local_date_bounds, wall_time_to_utc
 from scheduling import selectors, services
 from scheduling.forms import (
@@ -38,18 +39,10 @@ from .common import local_label, monday
 
 SLOTS_PER_PAGE = 50
 DEFAULT_GENERATE_DAYS = 28
-# Service error fields -> the portal forms' fields (None: the whole form).
-SLOT_FORM_FIELDS = {"slot_datetime": None, "duration_minutes": "duration_minutes", "capacity": "capacity"}
-RULE_FORM_FIELDS = {"clinic_id": None, **{name: name for name in RuleForm.base_fields}}
-LEAVE_FORM_FIELDS = {"start": "first_day", "end": "last_day", "from_time": "from_time", "until_time": "until_time",
-                     "reason": "reason"}
-
-
-def _add_errors(form, exc: ApplicationError, fields: dict) -> None:
-    """Show a service's refusal on the form: on its fields where it names them."""
-    errors = exc.extra.get("errors") or {None: [exc.message]}
-    for field, messages_ in errors.items():
-        form.add_error(fields.get(field) if field else None, messages_)
+# Service error fields -> the portal forms' fields (None: the whole form; others keep their names).
+SLOT_FORM_FIELDS = {"slot_datetime": None}
+RULE_FORM_FIELDS = {"clinic_id": None}
+LEAVE_FORM_FIELDS = {"start": "first_day", "end": "last_day"}
 
 
 def _not_found_to_404(call):
@@ -93,7 +86,7 @@ def my_week(request):
         try:
             rule = services.availability_rule_create(doctor=doctor, **form.cleaned_data)
         except ApplicationError as exc:
-            _add_errors(form, exc, RULE_FORM_FIELDS)
+            add_service_errors(form, exc, RULE_FORM_FIELDS)
             status = exc.status
         else:
             messages.success(request, f"Added {rule}. Make slots from your rules below.")
@@ -118,7 +111,7 @@ def rule_edit(request, rule_id: int):
         try:
             rule = services.availability_rule_update(rule_id=rule.pk, **form.cleaned_data)
         except ApplicationError as exc:
-            _add_errors(form, exc, RULE_FORM_FIELDS)
+            add_service_errors(form, exc, RULE_FORM_FIELDS)
             status = exc.status
         else:
             messages.success(request, f"Saved {rule}. Slots already made keep their times.")
@@ -144,13 +137,12 @@ def slots_generate(request):
     doctor = request.user.doctor
     form = GenerateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, messages_text(form.errors))
         return redirect("scheduling:my-week")
     try:
         result = services.slots_generate(doctor=doctor, **form.cleaned_data)
     except ApplicationError as exc:
-        messages.error(request, " ".join(m for errors in exc.extra.get("errors", {}).values() for m in errors)
-                       or exc.message)
+        messages.error(request, messages_text(exc.extra.get("errors", {})) or exc.message)
         return redirect("scheduling:my-week")
     data = form.cleaned_data
     span = f"{data['date_from']:%d %b} to {data['date_to']:%d %b %Y}"
@@ -189,7 +181,7 @@ def slot_list(request):
                     doctor=doctor, start=start, duration_minutes=data["duration_minutes"], capacity=data["capacity"]
                 )
             except ApplicationError as exc:
-                _add_errors(form, exc, SLOT_FORM_FIELDS)
+                add_service_errors(form, exc, SLOT_FORM_FIELDS)
                 status = exc.status
             else:
                 messages.success(request, f"Opened a slot on {local_label(slot.start, slot.clinic)}.")
@@ -214,7 +206,7 @@ def slot_change(request, slot_id: int):
     form = SlotChangeForm(request.POST)
     back = _back(request, reverse("scheduling:slot-list"))
     if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, messages_text(form.errors))
         return redirect(back)
     data = form.cleaned_data
     is_active = {"close": False, "reopen": True}.get(data["action"])
@@ -267,7 +259,7 @@ def leave_list(request):
                                       from_time=data["from_time"], until_time=data["until_time"])
             leave = services.leave_create(doctor=doctor, start=start, end=end, reason=data["reason"], by=request.user)
         except ApplicationError as exc:
-            _add_errors(form, exc, LEAVE_FORM_FIELDS)
+            add_service_errors(form, exc, LEAVE_FORM_FIELDS)
             status = exc.status
         else:
             messages.success(request, "Time off saved: patients cannot book you then.")

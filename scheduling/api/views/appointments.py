@@ -29,7 +29,7 @@ from scheduling.ics import appointment_to_ics
 from scheduling.models import Appointment
 from scheduling.services.idempotency import IDEMPOTENCY_HEADER
 
-from .common import BOOKING_CONFLICTS, CHANGE_CONFLICTS, errors
+from .common import BOOKING_CONFLICTS, CHANGE_CONFLICTS, appointment_data, errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # What idempotency_key_run accepts, as a JSON Schema pattern: printable ASCII
@@ -107,7 +107,7 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
             appointment = services.appointment_book(
                 patient=patient, slot_id=data["slot_id"], reason=data["reason_for_visit"], booked_by=request.user
             )
-            return status.HTTP_201_CREATED, AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data
+            return status.HTTP_201_CREATED, appointment_data(request, appointment)
 
         answer = services.idempotency_key_run(
             user=request.user, key=request.headers.get(IDEMPOTENCY_HEADER), scope="appointment-book",
@@ -134,7 +134,7 @@ class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
     def get(self, request):
         appointments = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(appointments)
-        return self.get_paginated_response(AppointmentOutputSerializer(page, many=True, context={"viewer": request.user}).data)
+        return self.get_paginated_response(appointment_data(request, page, many=True))
 
 
 class PatientAppointmentListApi(AppointmentListApi):
@@ -165,7 +165,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
                    responses={200: AppointmentOutputSerializer, **errors(401, 404)})
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
     @extend_schema(
         operation_id="appointments_partial_update", tags=["appointments"],
@@ -183,7 +183,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         data = AppointmentOutcomeInputSerializer.validated(request.data)
         appointment = services.appointment_set_outcome(appointment_id=appointment.pk, by=request.user, **data)
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
 
 class AppointmentCancelApi(MethodCheckedMixin, APIView):
@@ -208,7 +208,7 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         data = AppointmentCancelInputSerializer.validated(request.data)
         appointment = services.appointment_cancel(appointment_id=appointment.pk, by=request.user, reason=data["reason"])
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
 
 class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
@@ -239,7 +239,7 @@ class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
         appointment = services.appointment_reschedule(
             appointment_id=appointment.pk, slot_id=data["slot_id"], by=request.user
         )
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
 
 class AppointmentConfirmApi(MethodCheckedMixin, APIView):
@@ -264,7 +264,7 @@ class AppointmentConfirmApi(MethodCheckedMixin, APIView):
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         appointment = services.appointment_confirm(appointment_id=appointment.pk, by=request.user)
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
 
 class AppointmentDeclineApi(MethodCheckedMixin, APIView):
@@ -295,7 +295,7 @@ class AppointmentDeclineApi(MethodCheckedMixin, APIView):
         appointment = services.appointment_decline(
             appointment_id=appointment.pk, by=request.user, reason=data["reason"]
         )
-        return Response(AppointmentOutputSerializer(appointment, context={"viewer": request.user}).data)
+        return Response(appointment_data(request, appointment))
 
 
 class AppointmentCalendarApi(JsonErrorsMixin, MethodCheckedMixin, APIView):

@@ -1,9 +1,11 @@
 """What the slot, appointment and schedule views share: the error responses
-they document (the contract's codes, by status)."""
+they document (the contract's codes, by status), and appointments as the
+caller may see them."""
 
 from drf_spectacular.utils import OpenApiResponse
 
 from healthsvc.api.serializers import ErrorSerializer
+from scheduling.api.serializers import AppointmentOutputSerializer
 
 _ERROR_TEXT = {
     400: "VALIDATION_ERROR: malformed JSON, wrong types or out-of-range values.",
@@ -36,3 +38,9 @@ def errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str | 
     if conflict:
         out[409] = OpenApiResponse(ErrorSerializer, description=conflict)
     return out
+
+
+def appointment_data(request, appointments, *, many: bool = False):
+    """Appointments as the caller may see them: the clinical notes only for a
+    doctor or staff (AppointmentOutputSerializer reads the viewer from its context)."""
+    return AppointmentOutputSerializer(appointments, many=many, context={"viewer": request.user}).data

@@ -237,7 +237,8 @@ class LeaveListCreateApi(ScheduleApi):
         doctor = self.get_doctor(doctor_id)
         data = LeaveCreateInputSerializer.validated(request.data)
         leave = services.leave_create(doctor=doctor, by=request.user, **data)
-        return Response(LeaveCreatedOutputSerializer(leave, context={"viewer": request.user}).data, status=status.HTTP_201_CREATED)
+        answer = LeaveCreatedOutputSerializer(leave, context={"viewer": request.user}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class LeaveDetailApi(ScheduleApi):
