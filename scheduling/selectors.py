@@ -51,6 +51,18 @@ def slot_list_bookable(
     return slots.order_by("start", "id")
 
 
+def slot_list_open_to_patients(*, doctor_id: int, start: datetime | None = None) -> QuerySet[AppointmentSlot]:
+    """slot_list_bookable of one doctor, only the slots a patient may book now
+    under the clinic's policy (after the minimum notice, within the horizon)."""
+    return slot_list_bookable(doctor_id=doctor_id, start=start).filter(open_to_patients())
+
+
+def slot_list_bookable_on_day(*, doctor: Doctor, day: date) -> QuerySet[AppointmentSlot]:
+    """The doctor's bookable slots starting on that local day of their clinic."""
+    start, end = local_date_bounds(day, doctor.clinic.tzinfo)
+    return slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
+
+
 def slot_get(*, slot_id: int, include_inactive: bool = False) -> AppointmentSlot:
     """One slot with its clinic and doctor; unless `include_inactive`, only a
     live one (slot, doctor and clinic active). Raises SlotNotFoundError."""
@@ -91,6 +103,24 @@ def appointment_list_past(*, user: User) -> QuerySet[Appointment]:
         appointment_list_for_user(user=user)
         .exclude(status__in=Appointment.ACTIVE_STATUSES, end__gt=timezone.now())
         .order_by("-start", "-id")
+    )
+
+
+def appointment_list_awaiting_approval(*, user: User) -> QuerySet[Appointment]:
+    """The user's pending appointments whose visit has not ended, soonest first."""
+    return (
+        appointment_list_for_user(user=user)
+        .filter(status=Appointment.Status.PENDING, end__gt=timezone.now())
+        .order_by("start", "id")
+    )
+
+
+def appointment_list_active_between(*, user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """The user's active appointments starting in [start, end), soonest first."""
+    return (
+        appointment_list_for_user(user=user)
+        .filter(status__in=Appointment.ACTIVE_STATUSES, start__gte=start, start__lt=end)
+        .order_by("start", "id")
     )
 
 
@@ -253,7 +283,7 @@ def doctor_list_with_next_free(**filters) -> QuerySet[Doctor]:
     `next_free_start`: their earliest slot a patient can book now (the
     definition the slot list and booking use, inside the clinic's policy)."""
     next_free = (
-        slot_list_bookable().filter(open_to_patients()).filter(doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+        slot_list_bookable().filter(open_to_patients(), doctor=OuterRef("pk")).order_by("start").values("start")[:1]
     )
     return doctor_list(**filters).annotate(next_free_start=Subquery(next_free))
 

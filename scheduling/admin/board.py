@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from clinics import selectors as clinic_selectors
 from clinics.models import Clinic
 from healthsvc.forms import CalendarDateField
 from healthsvc.timezones import local_date_bounds
@@ -56,7 +57,7 @@ def board_view(model_admin, request):
                "title": "Day board", "clinic": clinic, "day": day}
     if clinic is None:
         return TemplateResponse(request, "admin/scheduling/appointment/board.html", context)
-    doctors = list(clinic.doctors.filter(is_active=True).select_related("user", "clinic").order_by("user__name"))
+    doctors = list(clinic_selectors.doctor_list(clinic_id=clinic.pk))
     form.fields["doctor"].widget.choices = [("", "All doctors")] + [
         (d.pk, f"Dr. {d.user.name} ({d.specialty})") for d in doctors
     ]

@@ -96,8 +96,7 @@ class AppointmentBookForm(forms.Form):
 
 def free_slots(doctor: Doctor, day) -> list[AppointmentSlot]:
     """The doctor's bookable slots starting on that local day of their clinic."""
-    start, end = local_date_bounds(day, doctor.clinic.tzinfo)
-    return list(selectors.slot_list_bookable(doctor_id=doctor.pk, start=start, end=end))
+    return list(selectors.slot_list_bookable_on_day(doctor=doctor, day=day))
 
 
 def _is_doctors_slot(slot_id: int, doctor: Doctor) -> bool:

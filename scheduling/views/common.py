@@ -45,8 +45,7 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
     start, _ = local_date_bounds(first, tz)
     _, end = local_date_bounds(first + timedelta(days=6), tz)
     slots = selectors.slot_list_bookable(doctor_id=doctor.pk, start=start, end=end)
-    earliest, latest = doctor.clinic.booking_window()
-    later = selectors.slot_list_bookable(doctor_id=doctor.pk, start=max(end, earliest)).filter(start__lt=latest)
+    later = selectors.slot_list_open_to_patients(doctor_id=doctor.pk, start=end)
     if exclude_slot_id is not None:
         slots, later = slots.exclude(pk=exclude_slot_id), later.exclude(pk=exclude_slot_id)
     days = [{"date": first + timedelta(days=i), "slots": []} for i in range(7)]
@@ -63,7 +62,7 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
         "next_free": None if has_slots else later.first(),
         "clinic_tz": doctor.clinic.timezone, "tz_abbr": timezone.localtime(start, tz).tzname(),
         "policy": doctor.clinic.booking_policy,
-        "last_bookable_day": timezone.localtime(latest, tz).date() - timedelta(days=1),
+        "last_bookable_day": timezone.localtime(doctor.clinic.booking_window()[1], tz).date() - timedelta(days=1),
     }
 
 

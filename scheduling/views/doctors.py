@@ -49,16 +49,15 @@ def doctor_day(request):
     if not form.is_bound:
         form = DayForm(initial={"date": day})
     schedule = selectors.doctor_day_schedule(doctor=doctor, day=day)
-    mine = selectors.appointment_list_for_user(user=request.user)
     _, horizon = local_date_bounds(day + timedelta(days=UPCOMING_DAYS), tz)
-    upcoming = mine.filter(status__in=Appointment.ACTIVE_STATUSES, start__gte=schedule.end, start__lt=horizon)
-    pending = mine.filter(status=Appointment.Status.PENDING, end__gt=timezone.now()).order_by("start", "id")
+    upcoming = selectors.appointment_list_active_between(user=request.user, start=schedule.end, end=horizon)
+    pending = selectors.appointment_list_awaiting_approval(user=request.user)
     context = {
         "doctor": doctor, "form": form, "day": day, "today": today, "schedule": schedule,
         "appointments": schedule.appointments, "load": schedule.booked,
         "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
-        "upcoming_days": _by_local_day(upcoming.order_by("start", "id"), tz), "upcoming_span": UPCOMING_DAYS,
-        "pending": pending, "clinic_tz": doctor.clinic.timezone, "tz_abbr": timezone.localtime(schedule.start, tz).tzname(),
+        "upcoming_days": _by_local_day(upcoming, tz), "upcoming_span": UPCOMING_DAYS, "pending": pending,
+        "clinic_tz": doctor.clinic.timezone, "tz_abbr": timezone.localtime(schedule.start, tz).tzname(),
         "now": timezone.now(),
     }
     return render(request, "scheduling/doctor_day.html", context)

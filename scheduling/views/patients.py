@@ -30,11 +30,7 @@ PAST_PER_PAGE = 20
 
 
 def _render_book(request, slot, form, *, status=200):
-    earliest, latest = slot.clinic.booking_window()
-    other_times = (
-        selectors.slot_list_bookable(doctor_id=slot.doctor_id, start=earliest).filter(start__lt=latest)
-        .exclude(pk=slot.pk)[:OTHER_TIMES]
-    )
+    other_times = selectors.slot_list_open_to_patients(doctor_id=slot.doctor_id).exclude(pk=slot.pk)[:OTHER_TIMES]
     context = {"slot": slot, "doctor": slot.doctor, "clinic": slot.clinic, "form": form, "other_times": other_times}
     return render(request, "scheduling/appointment_book.html", context, status=status)
 
