@@ -71,6 +71,27 @@ def plain_user(db):
     return UserFactory(role=User.Role.PATIENT)
 
 
+# --- logged-in browsers (the portal and the admin) -------------------------------
+
+
+@pytest.fixture
+def patient_client(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+@pytest.fixture
+def doctor_client(client, doctor):
+    client.force_login(doctor.user)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
 # --- API clients --------------------------------------------------------------
 
 

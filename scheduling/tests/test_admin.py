@@ -21,11 +21,6 @@ CHANGELISTS = [
 ]
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _make_rows(n: int) -> None:
     for i in range(n):

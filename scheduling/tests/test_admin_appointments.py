@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 LIST = "admin:scheduling_appointment_changelist"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _book_at(doctor, days: int, hour: int, patient=None):
     clinic = doctor.clinic

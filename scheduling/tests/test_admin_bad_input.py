@@ -4,6 +4,8 @@ errors or ignored, never a 500."""
 import pytest
 from django.urls import reverse
 
+from scheduling.models import AppointmentSlot
+
 pytestmark = pytest.mark.django_db
 
 HUGE = "99999999999999999999999"
@@ -36,3 +38,4 @@ def test_a_slot_posted_with_an_odd_doctor_is_a_form_error(staff_client, value):
                                  {"doctor": value, "day": "2030-03-01", "start_time": "10:00",
                                   "duration_minutes": "30", "capacity": "1"})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not AppointmentSlot.objects.exists()

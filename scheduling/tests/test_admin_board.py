@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 BOARD = "admin:scheduling_appointment_board"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 @pytest.fixture
 def day(clinic):

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 BOOK = "admin:scheduling_appointment_book"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 @pytest.fixture
 def day(doctor):

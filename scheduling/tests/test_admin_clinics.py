@@ -9,11 +9,6 @@ from clinics.models import Clinic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _data(clinic, **changes):
     data = {"name": clinic.name, "address": clinic.address, "city": clinic.city, "state": clinic.state,

@@ -18,11 +18,6 @@ LIST = "admin:clinics_doctor_changelist"
 PREFIX = "availability_rules"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _rule_rows(rows) -> dict:
     data = {}

@@ -20,11 +20,6 @@ ADD = "admin:scheduling_leave_add"
 LIST = "admin:scheduling_leave_changelist"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 @pytest.fixture
 def day(doctor):

@@ -18,11 +18,6 @@ ADD = "admin:scheduling_appointmentslot_add"
 LIST = "admin:scheduling_appointmentslot_changelist"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _in_days(clinic, days: int) -> date:
     return timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)

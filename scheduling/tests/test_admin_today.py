@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "admin:scheduling_todayappointment_changelist"
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
 
 def _booked_at(doctor, start, reason="Checkup"):
     """A real booking, then moved to `start` (which may be in the past)."""

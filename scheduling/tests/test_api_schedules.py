@@ -219,6 +219,7 @@ def test_the_same_hours_on_another_weekday_or_of_another_doctor_do_not_overlap(a
     _rule(doctor, weekday=1, start=9, end=13)
     _rule(other_doctor, weekday=0, start=9, end=13)
     assert auth_client(doctor.user).post(rules_url(doctor.pk), RULE_BODY).status_code == 201
+    assert sorted(AvailabilityRule.objects.filter(doctor=doctor).values_list("weekday", flat=True)) == [0, 1]
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -572,8 +573,13 @@ def test_a_leave_makes_its_free_slots_unbookable_until_it_is_removed(auth_client
     leave_id = auth_client(doctor.user).post(leaves_url(doctor.pk), _leave_body(clinic, day)).json()["id"]
     book = reverse("api:appointment-book")
     _error(auth_client(patient.user).post(book, {"slot_id": slot.pk}), 409, "SLOT_UNAVAILABLE")
+    slot.refresh_from_db()
+    assert slot.booked_count == 0
     assert auth_client(doctor.user).delete(leave_url(leave_id)).status_code == 204
+    assert not Leave.objects.filter(pk=leave_id).exists()
     assert auth_client(patient.user).post(book, {"slot_id": slot.pk}).status_code == 201
+    slot.refresh_from_db()
+    assert slot.booked_count == 1
 
 
 def test_admin_adds_a_leave_for_a_doctor(auth_client, admin_user, doctor):

@@ -18,16 +18,6 @@ from scheduling.tests.factories import SlotFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def patient_client(client, patient):
-    client.force_login(patient.user)
-    return client
-
-
-@pytest.fixture
-def doctor_client(client, doctor):
-    client.force_login(doctor.user)
-    return client
 
 
 @pytest.fixture

@@ -11,22 +11,13 @@ from django.utils import timezone
 from accounts.tests.factories import PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
+from scheduling.exceptions import SlotUnavailableError
 from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def doctor_client(client, doctor):
-    client.force_login(doctor.user)
-    return client
-
-
-@pytest.fixture
-def patient_client(client, patient):
-    client.force_login(patient.user)
-    return client
 
 
 def _html(response):
@@ -197,7 +188,7 @@ def test_a_doctor_takes_a_day_off_sees_the_visit_inside_and_cancels_it_with_a_re
     assert visit.cancelled_reason == "Dr. is at a conference; please book another day."
     free.refresh_from_db()
     assert free.is_active  # kept, but not bookable while the leave lasts
-    with pytest.raises(Exception):
+    with pytest.raises(SlotUnavailableError):
         services.appointment_book(patient=PatientFactory(), slot_id=free.pk)
 
 
@@ -412,3 +403,68 @@ def test_the_portal_takes_rule_times_in_hours_and_minutes(doctor_client, doctor)
     response = doctor_client.post(reverse("scheduling:my-week"), {**RULE, "start_time": "09:00:30"})
     assert response.status_code == 200 and "Enter a valid time." in _html(response)
     assert not AvailabilityRule.objects.exists()
+
+
+def test_another_doctor_cannot_cancel_a_doctors_visit(client, other_doctor, doctor, patient):
+    visit = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor).pk)
+    client.force_login(other_doctor.user)
+    response = client.post(reverse("scheduling:doctor-appointment-cancel", args=[visit.pk]), {"reason": "Mine now"})
+    assert response.status_code == 404
+    visit.refresh_from_db()
+    assert (visit.status, visit.cancelled_reason) == ("confirmed", "")
+
+
+@pytest.fixture
+def a_doctors_schedule(doctor, patient):
+    """One of everything a doctor's schedule pages can change."""
+    rule = services.availability_rule_create(doctor=doctor, weekday=0, start_time=time(9), end_time=time(10))
+    slot = SlotFactory(doctor=doctor, start=_at(doctor, 3, 10))
+    visit = services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor, start=_at(doctor, 4, 10)).pk)
+    leave = services.leave_create(doctor=doctor, start=_at(doctor, 20, 0), end=_at(doctor, 21, 0))
+    return {"rule": rule, "slot": slot, "visit": visit, "leave": leave}
+
+
+def _doctor_posts(doctor, w):
+    day = f"{_day(doctor, 3)}"
+    return [
+        ("my-week", [], RULE),
+        ("rule-edit", [w["rule"].pk], {**RULE, "end_time": "11:00"}),
+        ("rule-delete", [w["rule"].pk], {}),
+        ("slots-generate", [], {"date_from": f"{_day(doctor, 1)}", "date_to": f"{_day(doctor, 8)}"}),
+        ("slot-list", [], {"date": day, "start_time": "15:00", "duration_minutes": "30", "capacity": "1"}),
+        ("slot-change", [w["slot"].pk], {"action": "close"}),
+        ("slot-day", [], {"date": day, "action": "close"}),
+        ("leave-list", [], {"first_day": f"{_day(doctor, 5)}"}),
+        ("leave-detail", [w["leave"].pk], {"reason": "x"}),
+        ("leave-delete", [w["leave"].pk], {}),
+        ("doctor-appointment", [w["visit"].pk], {"notes": "Seen"}),
+        ("doctor-appointment-cancel", [w["visit"].pk], {"reason": "x"}),
+        ("doctor-appointment-confirm", [w["visit"].pk], {}),
+        ("doctor-appointment-decline", [w["visit"].pk], {"reason": "x"}),
+    ]
+
+
+def _schedule_state(doctor):
+    return (
+        list(AvailabilityRule.objects.filter(doctor=doctor).values_list("pk", "end_time")),
+        list(AppointmentSlot.objects.filter(doctor=doctor).values_list("pk", "is_active").order_by("pk")),
+        list(Leave.objects.filter(doctor=doctor).values_list("pk", flat=True)),
+        list(Appointment.objects.filter(doctor=doctor).values_list("pk", "status", "notes")),
+    )
+
+
+@pytest.mark.parametrize("step", range(14))
+def test_a_patient_cannot_change_a_doctors_schedule(patient_client, doctor, a_doctors_schedule, step):
+    name, args, body = _doctor_posts(doctor, a_doctors_schedule)[step]
+    before = _schedule_state(doctor)
+    assert patient_client.post(reverse(f"scheduling:{name}", args=args), body).status_code == 403
+    assert _schedule_state(doctor) == before
+
+
+@pytest.mark.parametrize("step", range(14))
+def test_another_doctor_cannot_change_a_doctors_schedule(client, doctor, other_doctor, a_doctors_schedule, step):
+    name, args, body = _doctor_posts(doctor, a_doctors_schedule)[step]
+    client.force_login(other_doctor.user)
+    before = _schedule_state(doctor)
+    client.post(reverse(f"scheduling:{name}", args=args), body)  # 404, or a change of their own schedule
+    assert _schedule_state(doctor) == before
