@@ -62,6 +62,11 @@ def wall_time_to_utc(day: date, wall: time, tz: tzinfo) -> datetime | None:
     return instant
 
 
+def skipped_wall_time_message(day: date, wall: time, zone: str) -> str:
+    """What to tell someone who gave a wall time the clocks skip."""
+    return f"{wall:%H:%M} does not exist on {day:%d %b %Y} in {zone}: the clocks go forward then. Choose another time."
+
+
 def wall_time_is_repeated(day: date, wall: time, tz: tzinfo) -> bool:
     """Whether the clocks in `tz` show `wall` twice on `day` (they go back)."""
     local = datetime.combine(day, wall.replace(tzinfo=None), tzinfo=tz)

@@ -6,8 +6,9 @@ from django.contrib import admin, messages
 
 from healthsvc.admin_widgets import SafeAutocompleteMixin
 from healthsvc.forms import CalendarDateField
-from healthsvc.timezones import wall_time_is_repeated, wall_time_to_utc
+from healthsvc.timezones import wall_time_is_repeated
 from scheduling import services
+from scheduling.exceptions import SlotValidationError
 from scheduling.models import AppointmentSlot
 
 from .common import (
@@ -15,6 +16,7 @@ from .common import (
     ClinicDayFilter,
     ClinicTimeColumns,
     ServiceErrorsOnFormMixin,
+    add_service_error,
     apply_each,
     clinic_time,
     date_input,
@@ -30,7 +32,7 @@ class SlotAddForm(forms.ModelForm):
     day = CalendarDateField(label="Date (clinic time)", widget=date_input())
     time = forms.TimeField(label="Time (clinic time)", widget=time_input(), help_text=REPEATED_TIME_HELP)
     # slot_create names the instant "slot_datetime"; an overlap is about the time too.
-    service_fields = {"slot_datetime": "time", "clinic_id": "doctor", "SLOT_OVERLAP": "time"}
+    service_fields = {"slot_datetime": "time", "start_time": "time", "clinic_id": "doctor", "SLOT_OVERLAP": "time"}
 
     class Meta:
         model = AppointmentSlot
@@ -41,13 +43,10 @@ class SlotAddForm(forms.ModelForm):
         cleaned = super().clean()
         doctor, day, wall = cleaned.get("doctor"), cleaned.get("day"), cleaned.get("time")
         if doctor and day and wall:
-            clinic = doctor.clinic
-            cleaned["start"] = wall_time_to_utc(day, wall, clinic.tzinfo)
-            if cleaned["start"] is None:
-                self.add_error("time", (
-                    f"{wall:%H:%M} does not exist on {day:%d %b %Y} in {clinic.timezone}: "
-                    "the clocks go forward then. Choose another time."
-                ))
+            try:
+                cleaned["start"] = services.slot_start_at(clinic=doctor.clinic, day=day, wall=wall)
+            except SlotValidationError as exc:
+                add_service_error(self, exc)
         return cleaned
 
 

@@ -24,4 +24,11 @@ from .lifecycle import (  # noqa: F401
     appointment_decline,
     appointment_set_outcome,
 )
-from .slots import slot_create, slot_deactivate, slot_update, slots_close_day, slots_reopen_day  # noqa: F401
+from .slots import (  # noqa: F401
+    slot_create,
+    slot_deactivate,
+    slot_start_at,
+    slot_update,
+    slots_close_day,
+    slots_reopen_day,
+)

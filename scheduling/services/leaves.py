@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from clinics.models import Doctor
 from healthsvc.exceptions import ApplicationError
-from healthsvc.timezones import local_date_bounds, wall_time_to_utc
+from healthsvc.timezones import local_date_bounds, skipped_wall_time_message, wall_time_to_utc
 from scheduling.exceptions import LeaveNotFoundError, ScheduleValidationError
 from scheduling.models import Appointment, Leave
 from scheduling.selectors import leave_appointments
@@ -59,7 +59,7 @@ def leave_bounds(
             continue
         instant = wall_time_to_utc(day, wall, tz)
         if instant is None:
-            raise _invalid(field, f"{wall:%H:%M} does not exist on {day:%d %b %Y} (the clocks go forward).")
+            raise _invalid(field, skipped_wall_time_message(day, wall, str(tz)))
         if field == "from_time":
             start = instant
         else:

@@ -5,7 +5,7 @@ its row, so a slot generation never makes it again (availability.py skips
 every start that has a slot, open or closed) and the doctor can reopen it.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
 from healthsvc.db import violated_constraint
-from healthsvc.timezones import local_date_bounds
+from healthsvc.timezones import local_date_bounds, skipped_wall_time_message, wall_time_to_utc
 from scheduling.exceptions import (
     CapacityBelowBookedError,
     DoctorNotVerifiedError,
@@ -52,6 +52,16 @@ def _validate_shape(*, start: datetime, duration_minutes: int, capacity: int) ->
         raise _invalid("duration_minutes", f"Must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}.")
     if not 1 <= capacity <= MAX_CAPACITY:
         raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
+
+
+def slot_start_at(*, clinic: Clinic, day: date, wall: time) -> datetime:
+    """The instant a slot given on the clinic's clocks starts (a repeated wall
+    time is its first occurrence). Raises SlotValidationError on `start_time`
+    for a wall time the clocks skip."""
+    start = wall_time_to_utc(day, wall, clinic.tzinfo)
+    if start is None:
+        raise _invalid("start_time", skipped_wall_time_message(day, wall, clinic.timezone))
+    return start
 
 
 def _is_overlap(exc: IntegrityError) -> bool:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import doctor_required
 from healthsvc.exceptions import ApplicationError, NotFoundError
 from healthsvc.forms import add_service_errors, messages_text
-from healthsvc.timezones import local_date_bounds, wall_time_to_utc
+from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
 from scheduling.forms import (
     DayActionForm,
@@ -171,21 +171,17 @@ def slot_list(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        start = wall_time_to_utc(data["date"], data["start_time"], tz)
-        if start is None:
-            form.add_error("start_time", f"{data['start_time']:%H:%M} does not exist that day (the clocks go forward).")
-            status = 400
+        try:
+            start = services.slot_start_at(clinic=doctor.clinic, day=data["date"], wall=data["start_time"])
+            slot = services.slot_create(
+                doctor=doctor, start=start, duration_minutes=data["duration_minutes"], capacity=data["capacity"]
+            )
+        except ApplicationError as exc:
+            add_service_errors(form, exc, SLOT_FORM_FIELDS)
+            status = exc.status
         else:
-            try:
-                slot = services.slot_create(
-                    doctor=doctor, start=start, duration_minutes=data["duration_minutes"], capacity=data["capacity"]
-                )
-            except ApplicationError as exc:
-                add_service_errors(form, exc, SLOT_FORM_FIELDS)
-                status = exc.status
-            else:
-                messages.success(request, f"Opened a slot on {local_label(slot.start, slot.clinic)}.")
-                return redirect("scheduling:slot-list")
+            messages.success(request, f"Opened a slot on {local_label(slot.start, slot.clinic)}.")
+            return redirect("scheduling:slot-list")
     day_form = DayForm(request.GET or None)
     since = day_form.cleaned_data["date"] if day_form.is_valid() and day_form.cleaned_data["date"] else None
     slots = selectors.slot_list_for_doctor(doctor=doctor, start=local_date_bounds(since, tz)[0] if since else None)
