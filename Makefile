@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test check clean
+.PHONY: install run test check clean bench bench-quick
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -33,6 +33,14 @@ check: install
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  ALLOWED_HOSTS=clinic.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# The benchmark against PostgreSQL (bench/README.md): both data sizes, 3 runs
+# each (about 15 minutes), or small data and one short run (under 2 minutes).
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles .test-db-*.sqlite3*

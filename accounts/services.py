@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.exceptions import EmailTakenError, InvalidCredentialsError, RoleNotAllowedError, WeakPasswordError
 from accounts.models import Patient, User
@@ -50,6 +51,18 @@ def user_register(*, name: str, email: str, password: str, role: str = User.Role
     if role == User.Role.PATIENT:
         Patient.objects.create(user=user)
     return user
+
+
+def user_tokens(user: User) -> dict[str, str]:
+    """A new refresh token for the user and its first access token."""
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def user_access_token(user: User) -> str:
+    """An access token alone (no refresh token recorded), as the API's
+    authentication reads it: for tools that act as the user, e.g. the benchmark."""
+    return str(AccessToken.for_user(user))
 
 
 def user_authenticate(*, email: str, password: str, request=None) -> User:

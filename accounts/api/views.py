@@ -29,11 +29,6 @@ from healthsvc.api.throttling import LoginRateThrottle, RegisterRateThrottle
 from healthsvc.api.views import MethodCheckedMixin
 
 
-def _tokens(user: User) -> dict:
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
-
-
 def _user_with_profiles(user: User) -> User:
     return User.objects.select_related("patient", "doctor").get(pk=user.pk)
 
@@ -55,7 +50,7 @@ class RegisterApi(MethodCheckedMixin, APIView):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
-        body = {"user": UserOutputSerializer(_user_with_profiles(user)).data, **_tokens(user)}
+        body = {"user": UserOutputSerializer(_user_with_profiles(user)).data, **services.user_tokens(user)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +68,7 @@ class LoginApi(MethodCheckedMixin, APIView):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(request=request, **data.validated_data)
-        body = {**_tokens(user), "token_type": "Bearer", "user": UserOutputSerializer(_user_with_profiles(user)).data}
+        body = {**services.user_tokens(user), "token_type": "Bearer", "user": UserOutputSerializer(_user_with_profiles(user)).data}
         return Response(body)
 
 
