@@ -114,13 +114,15 @@ def api_client():
 
 @pytest.fixture
 def auth_client():
-    """`auth_client(user)`: an APIClient sending that user's JWT access token."""
+    """`auth_client(user)`: an APIClient sending that user's JWT access token, as
+    login issues it (with the claims accounts.authentication reads)."""
     from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.services import user_access_token
 
     def make(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_access_token(user)}")
         return client
 
     return make

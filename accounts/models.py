@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,6 +23,19 @@ def validate_birth_date(value) -> None:
         raise ValidationError("The date of birth cannot be in the future.", code="future")
     if value.year < 1900:
         raise ValidationError("Enter a date of birth after 1900.", code="too_old")
+
+
+class LoadsWholeRowMixin:
+    """For instances made with only some fields (accounts.authentication builds
+    the request's user from token claims): the first deferred field read loads
+    every deferred field in one query, not one query per field."""
+
+    _load_whole_row = False
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if fields is not None and self._load_whole_row:
+            fields = list(set(fields) | self.get_deferred_fields())
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
 class UserManager(BaseUserManager):
@@ -51,7 +64,7 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(LoadsWholeRowMixin, AbstractBaseUser, PermissionsMixin):
     class Role(models.TextChoices):
         PATIENT = "patient", "Patient"
         DOCTOR = "doctor", "Doctor"
@@ -68,8 +81,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can log in to the admin site.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    token_version = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="Raised when the password, role or active flag changes: tokens issued before stop working.",
+    )
 
     objects = UserManager()
+
+    # A change to any of these ends every token issued before it (accounts.tokens).
+    REVOKING_FIELDS = ("password", "role", "is_active")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -89,6 +109,37 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return f"{self.name} <{self.email}>"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._revoking_loaded = {
+            name: value for name, value in zip(field_names, values) if name in cls.REVOKING_FIELDS
+        }
+        return user
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_revoking_loaded", None) or {}
+        update_fields = kwargs.get("update_fields")
+        changed = [
+            name for name, value in loaded.items()
+            if (update_fields is None or name in update_fields) and getattr(self, name) != value
+        ]
+        if changed:
+            self.token_version += 1
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
+        super().save(*args, **kwargs)
+        self._revoking_loaded = {name: getattr(self, name) for name in self.REVOKING_FIELDS
+                                 if name not in self.get_deferred_fields()}
+        if changed:
+            from accounts.tokens import token_state_forget  # noqa: PLC0415
+
+            # Now, and again once committed: a request in between may have cached
+            # the state this transaction is about to replace.
+            user_id = self.pk
+            token_state_forget(user_id)
+            transaction.on_commit(lambda: token_state_forget(user_id), using=kwargs.get("using"))
+
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
@@ -106,7 +157,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == self.Role.ADMIN
 
 
-class Patient(TimeStampedModel):
+class Patient(LoadsWholeRowMixin, TimeStampedModel):
     class BloodGroup(models.TextChoices):
         A_POS = "A+", "A+"
         A_NEG = "A-", "A-"

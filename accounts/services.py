@@ -5,8 +5,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts import tokens
 from accounts.exceptions import EmailTakenError, InvalidCredentialsError, RoleNotAllowedError, WeakPasswordError
 from accounts.models import Patient, User
 from healthsvc.exceptions import PermissionDeniedError
@@ -54,15 +54,15 @@ def user_register(*, name: str, email: str, password: str, role: str = User.Role
 
 
 def user_tokens(user: User) -> dict[str, str]:
-    """A new refresh token for the user and its first access token."""
-    refresh = RefreshToken.for_user(user)
+    """A new refresh token for the user and its first access token (accounts.tokens)."""
+    refresh = tokens.user_refresh_token(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 def user_access_token(user: User) -> str:
     """An access token alone (no refresh token recorded), as the API's
     authentication reads it: for tools that act as the user, e.g. the benchmark."""
-    return str(AccessToken.for_user(user))
+    return str(tokens.user_access_token(user))
 
 
 def user_authenticate(*, email: str, password: str, request=None) -> User:

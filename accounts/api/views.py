@@ -3,7 +3,6 @@ from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
@@ -25,7 +24,7 @@ from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user, patient_list_for_user
 from healthsvc.api.permissions import IsAdmin, IsPatient
 from healthsvc.api.serializers import error_responses
-from healthsvc.api.throttling import LoginRateThrottle, RegisterRateThrottle
+from healthsvc.api.throttling import AnonRequestRateThrottle, LoginRateThrottle, RegisterRateThrottle
 from healthsvc.api.views import MethodCheckedMixin
 
 
@@ -36,7 +35,7 @@ def _user_with_profiles(user: User) -> User:
 class RegisterApi(MethodCheckedMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [RegisterRateThrottle, AnonRateThrottle]
+    throttle_classes = [RegisterRateThrottle, AnonRequestRateThrottle]
 
     @extend_schema(
         tags=["auth"], operation_id="auth_register", request=RegisterInputSerializer,
@@ -57,7 +56,7 @@ class RegisterApi(MethodCheckedMixin, APIView):
 class LoginApi(MethodCheckedMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [LoginRateThrottle, AnonRateThrottle]
+    throttle_classes = [LoginRateThrottle, AnonRequestRateThrottle]
 
     @extend_schema(
         tags=["auth"], operation_id="auth_login", request=LoginInputSerializer,
@@ -68,7 +67,8 @@ class LoginApi(MethodCheckedMixin, APIView):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(request=request, **data.validated_data)
-        body = {**services.user_tokens(user), "token_type": "Bearer", "user": UserOutputSerializer(_user_with_profiles(user)).data}
+        profile = UserOutputSerializer(_user_with_profiles(user)).data
+        body = {**services.user_tokens(user), "token_type": "Bearer", "user": profile}
         return Response(body)
 
 

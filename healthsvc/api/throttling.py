@@ -1,10 +1,105 @@
+"""Rate limits as fixed-window counters in the shared cache: one round trip each.
+
+DRF's SimpleRateThrottle keeps a list of timestamps per client and rewrites
+it on every request (a GET and a SET of a pickled list that grows with the
+rate). A counter per client and window is one `INCR` (with its `EXPIRE`, in
+the same pipeline) on Redis. The price is the fixed window's edge: a client
+may spend one window's budget at its end and the next at the start of the
+next, so up to twice the rate over a moment; that is what most public APIs
+accept (GitHub's and Stripe's limits are fixed windows too).
+
+The counts live in the default cache: Redis in production, so every app
+server shares them; Django's local-memory cache in tests and `make run`.
+"""
+
+import time
+
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class PerIpRateThrottle(SimpleRateThrottle):
+def _redis_client():
+    """The redis-py client behind the Redis cache (healthsvc.cache keeps one per
+    pool), or None for another backend."""
+    backend = getattr(cache, "_cache", None)
+    return backend.get_client(write=True) if hasattr(backend, "get_client") else None
+
+
+def counter_hit(key: str, ttl: int) -> int:
+    """Add one to the counter `key` (made with a lifetime of `ttl` seconds when
+    new) and return its value: one round trip to Redis."""
+    client = _redis_client()
+    if client is not None:
+        name = cache.make_and_validate_key(key)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(name)
+        pipe.expire(name, ttl, nx=True)
+        count, _ = pipe.execute()
+        return count
+    cache.add(key, 0, ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, ttl)
+        return 1
+
+
+class FixedWindowRateThrottle(SimpleRateThrottle):
+    """`rate` requests per client and window (DRF's rate strings: "120/min").
+
+    Keeps DRF's interface (scope, THROTTLE_RATES, get_cache_key, wait) so
+    views and settings use it as any DRF throttle."""
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = time.time()
+        window = int(now // self.duration)
+        self._wait = (window + 1) * self.duration - now
+        return counter_hit(f"{key}:{window}", ttl=int(self.duration) + 1) <= self.num_requests
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)
+
+
+class RequestRateThrottle(FixedWindowRateThrottle):
+    """The default limit of every API request: per user when logged in ("user"
+    rate), per client IP otherwise ("anon" rate). One throttle, one counter,
+    where DRF's AnonRateThrottle and UserRateThrottle paid two each."""
+
+    def __init__(self):
+        pass  # the scope, so the rate, depends on the request
+
+    def allow_request(self, request, view) -> bool:
+        user = request.user
+        self.scope = "user" if user and user.is_authenticated else "anon"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        user = request.user
+        ident = user.pk if user and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AnonRequestRateThrottle(FixedWindowRateThrottle):
+    """The "anon" rate for views that name their throttles (login, register)."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PerIpRateThrottle(FixedWindowRateThrottle):
     """Counts per client IP whether or not the caller is logged in (for login
-    and register, which are attacked anonymously). The counts live in the
-    default cache: Redis in production, so every app server shares them."""
+    and register, which are attacked anonymously)."""
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -106,6 +106,22 @@ _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})
+    # Values sent apart from the SQL text (PostgreSQL then parses and plans a
+    # repeated statement once: psycopg prepares it from its fifth run).
+    # Measured in bench/README.md; off by default, as Django ships it.
+    if env_bool("DB_SERVER_SIDE_BINDING", default=False):
+        _db["OPTIONS"]["server_side_binding"] = True
+    # psycopg's connection pool in each worker instead of one kept connection
+    # (needs psycopg-pool; CONN_MAX_AGE must then be 0). Measured in bench/README.md.
+    if _pool_size := env.int("DB_POOL_SIZE", default=0):
+        _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
+        _db["CONN_MAX_AGE"] = 0
+    # Behind PgBouncer in transaction mode a session's state does not outlive
+    # its transaction: no server-side cursors, no prepared statements.
+    if env_bool("DB_PGBOUNCER", default=False):
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db["OPTIONS"]["prepare_threshold"] = None
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         # BEGIN IMMEDIATE takes the write lock when a transaction starts, so
@@ -119,9 +135,20 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON;"
         ),
     }
+# A read replica for the public catalogue (healthsvc/db_router.py), if any.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**DATABASES["default"], **env.db_url_config(_replica_url),
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["healthsvc.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "healthsvc.cache.RedisCache"  # one client per pool, not per call
+# How long the public catalogue's answers (clinics, doctors, a doctor's free
+# slots) may be served from the cache; a change drops them at once
+# (healthsvc.api.caching). 0 turns the catalogue cache off.
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=30)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -177,7 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer JWT for API clients (never from the query string); the
         # browsable API and the portal keep the session.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.ClaimsJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -187,10 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "healthsvc.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    # One fixed-window counter per request: per user, or per IP when anonymous.
+    "DEFAULT_THROTTLE_CLASSES": ["healthsvc.api.throttling.RequestRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("RATE_LIMIT_ANON", default="120/min"),
         "user": env.str("RATE_LIMIT_USER", default="600/min"),

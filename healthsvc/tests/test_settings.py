@@ -48,3 +48,42 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
 def test_postgres_keeps_connections_with_health_checks():
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def _databases(**env) -> dict:
+    """settings.DATABASES (and routers) as the project builds them from `env`."""
+    import json
+
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL"}}
+    clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="true", **env)
+    script = ("import django, json; django.setup(); from django.conf import settings; "
+              "print(json.dumps({'databases': settings.DATABASES, 'routers': settings.DATABASE_ROUTERS}, default=str))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+PG = "postgres://app@db.example.com:5432/healthsvc"
+
+
+def test_postgres_keeps_connections_with_health_checks_by_default():
+    default = _databases(DATABASE_URL=PG)["databases"]["default"]
+    assert (default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert "server_side_binding" not in default["OPTIONS"] and "pool" not in default["OPTIONS"]
+
+
+def test_binding_pool_and_pgbouncer_are_switched_on_from_the_environment():
+    default = _databases(DATABASE_URL=PG, DB_SERVER_SIDE_BINDING="true", DB_POOL_SIZE="4")["databases"]["default"]
+    assert default["OPTIONS"]["server_side_binding"] is True
+    assert default["OPTIONS"]["pool"]["max_size"] == 4 and default["CONN_MAX_AGE"] == 0
+    bouncer = _databases(DATABASE_URL=PG, DB_PGBOUNCER="true")["databases"]["default"]
+    assert bouncer["DISABLE_SERVER_SIDE_CURSORS"] is True and bouncer["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_a_replica_url_adds_the_replica_and_its_router():
+    built = _databases(DATABASE_URL=PG, DATABASE_REPLICA_URL="postgres://app@replica.example.com:5432/healthsvc")
+    replica = built["databases"]["replica"]
+    assert replica["HOST"] == "replica.example.com" and replica["TEST"]["MIRROR"] == "default"
+    assert built["routers"] == ["healthsvc.db_router.ReplicaRouter"]
+    assert "replica" not in _databases(DATABASE_URL=PG)["databases"]
