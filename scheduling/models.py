@@ -63,6 +63,13 @@ class AppointmentSlot(TimeStampedModel):
             # (doctor, start) index above; these serve clinic and global lists.
             models.Index(fields=["clinic", "start"], condition=Q(is_active=True), name="scheduling_slot_clinic_idx"),
             models.Index(fields=["start"], condition=Q(is_active=True), name="scheduling_slot_start_idx"),
+            # A doctor's free slots in time order, answered from the index alone
+            # (selectors.slot_rows reads only these columns).
+            models.Index(
+                fields=["doctor", "start"], condition=Q(is_active=True, booked_count__lt=F("capacity")),
+                include=["id", "end", "clinic", "duration_minutes", "capacity", "booked_count", "is_active"],
+                name="scheduling_slot_free_idx",
+            ),
         ]
 
     def __str__(self):

@@ -51,6 +51,20 @@ def slot_list_bookable(
     return slots.order_by("start", "id")
 
 
+# The columns of a slot the API's answer reads, with its clinic's zone: what
+# slot_rows selects (all of them in the covering index scheduling_slot_free_idx).
+SLOT_ROW_FIELDS = (
+    "id", "doctor_id", "clinic_id", "start", "duration_minutes", "capacity", "booked_count", "is_active",
+    "clinic__timezone",
+)
+
+
+def slot_rows(slots: QuerySet[AppointmentSlot]) -> QuerySet:
+    """The slots as dicts of SLOT_ROW_FIELDS: no model instances, no joined rows
+    beyond the clinic's zone, for lists that answer with these columns only."""
+    return slots.values(*SLOT_ROW_FIELDS)
+
+
 def slot_list_open_to_patients(*, doctor_id: int, start: datetime | None = None) -> QuerySet[AppointmentSlot]:
     """slot_list_bookable of one doctor, only the slots a patient may book now
     under the clinic's policy (after the minimum notice, within the horizon)."""

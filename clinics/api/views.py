@@ -32,6 +32,7 @@ from clinics.services import (
     doctor_create,
     doctor_update,
 )
+from healthsvc.api.caching import catalogue_answer
 from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
 from healthsvc.api.serializers import ErrorSerializer, error_responses
 from healthsvc.api.views import MethodCheckedMixin
@@ -77,10 +78,14 @@ class ClinicListCreateApi(MethodCheckedMixin, GenericAPIView):
         responses={200: ClinicNearOutputSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        clinics = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(clinics)
-        serializer_class = ClinicNearOutputSerializer if request.query_params.get("near") else ClinicOutputSerializer
-        return self.get_paginated_response(serializer_class(page, many=True).data)
+        def answer():
+            clinics = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(clinics)
+            near = request.query_params.get("near")
+            serializer_class = ClinicNearOutputSerializer if near else ClinicOutputSerializer
+            return self.get_paginated_response(serializer_class(page, many=True).data).data
+
+        return catalogue_answer(request, answer)
 
     @extend_schema(
         operation_id="clinics_create", tags=["clinics"], summary="Create a clinic (admin)",
@@ -107,7 +112,8 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
         responses={200: ClinicOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk: int):
-        return Response(ClinicOutputSerializer(clinic_get(clinic_id=pk, user=request.user)).data)
+        return catalogue_answer(
+            request, lambda: ClinicOutputSerializer(clinic_get(clinic_id=pk, user=request.user)).data)
 
     @extend_schema(
         operation_id="clinics_update", tags=["clinics"], summary="Replace a clinic's fields (admin)",
@@ -149,12 +155,21 @@ class ClinicDoctorListApi(MethodCheckedMixin, GenericAPIView):
         responses={200: DoctorOutputSerializer(many=True), **error_responses(404)},
     )
     def get(self, request, pk: int):
-        clinic = clinic_get(clinic_id=pk, user=request.user)
-        page = self.paginate_queryset(doctor_list(user=request.user, clinic_id=clinic.pk))
-        return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data)
+        def answer():
+            clinic = clinic_get(clinic_id=pk, user=request.user)
+            page = self.paginate_queryset(_doctor_output_rows(doctor_list(user=request.user, clinic_id=clinic.pk)))
+            return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data).data
+
+        return catalogue_answer(request, answer)
 
 
 # --- Doctors -----------------------------------------------------------------
+
+
+def _doctor_output_rows(doctors):
+    """Only the columns DoctorOutputSerializer reads: the doctor's and their user's name and email."""
+    own = [name for name in DoctorOutputSerializer.Meta.fields if name not in {"name", "email"}]
+    return doctors.select_related(None).select_related("user").only(*own, "user__name", "user__email")
 
 
 class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
@@ -174,8 +189,11 @@ class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
         responses={200: DoctorOutputSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data)
+        def answer():
+            page = self.paginate_queryset(_doctor_output_rows(self.filter_queryset(self.get_queryset())))
+            return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data).data
+
+        return catalogue_answer(request, answer)
 
     @extend_schema(
         operation_id="doctors_create", tags=["doctors"],
@@ -228,7 +246,8 @@ class DoctorDetailApi(MethodCheckedMixin, GenericAPIView):
         responses={200: DoctorOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk: int):
-        return Response(DoctorOutputSerializer(doctor_get(doctor_id=pk, user=request.user)).data)
+        return catalogue_answer(
+            request, lambda: DoctorOutputSerializer(doctor_get(doctor_id=pk, user=request.user)).data)
 
     @extend_schema(operation_id="doctors_update", summary="Replace a doctor's editable fields", **_DOCTOR_UPDATE_SCHEMA)
     def put(self, request, pk: int):

@@ -1,6 +1,7 @@
 import re
 
-from rest_framework.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 _POSITIVE_INT = re.compile(r"[0-9]+")
@@ -20,7 +21,12 @@ def _positive_int(request, name: str) -> int | None:
 class StandardPagination(PageNumberPagination):
     """``?page=`` (from 1) and ``?page_size=`` (default 20, at most 100: a larger
     size is served as 100). Anything but a whole number >= 1 in either is a 400;
-    a page past the last is a 404, as in DRF."""
+    a page past the last is a 404, as in DRF.
+
+    The page is read with one row more than it shows. When that row is not
+    there, this is the last page and `count` is known without asking; only a
+    page with more after it costs a `COUNT(*)` of the filtered rows (Django's
+    Paginator counts first, on every page)."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -33,6 +39,26 @@ class StandardPagination(PageNumberPagination):
     def get_page_size(self, request):
         size = _positive_int(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        number = self.get_page_number(request, None)
+        offset = (number - 1) * size
+        rows = list(queryset[offset:offset + size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if not rows and number > 1:
+            message = "That page contains no results"
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=message))
+        paginator = Paginator(queryset, size)
+        # Paginator.count is a cached_property: setting it spares the query.
+        if not more:
+            paginator.count = offset + len(rows)
+        else:
+            paginator.count = len(queryset) if isinstance(queryset, list) else queryset.count()
+        self.page = Page(rows, number, paginator)
+        return rows
 
     def get_schema_operation_parameters(self, view):
         return [

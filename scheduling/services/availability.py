@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
+from healthsvc.api.caching import catalogue_changed
 from healthsvc.timezones import local_date_bounds, wall_time_to_utc
 from scheduling.exceptions import (
     AvailabilityOverlapError,
@@ -268,6 +269,8 @@ def slots_generate(*, doctor: Doctor, date_from: date, date_to: date) -> Generat
             continue
         new.append(slot)
     created = _insert_slots(doctor=doctor, clinic=clinic, slots=new, counted_in=existing)
+    if created:
+        catalogue_changed(doctor_ids=[doctor.pk])
     return GenerationResult(created=created, skipped=candidates - created)
 
 

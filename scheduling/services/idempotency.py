@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -52,20 +52,30 @@ def _key_clean(key: str) -> str:
 
 def _key_claim(*, user: User, key: str, request_hash: str) -> IdempotencyKey | None:
     """Insert this request's key row and return None, or return the committed row
-    of an earlier request with the same key. Call inside a transaction."""
-    expired = IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_KEY_TTL)
-    expired.delete()
-    for _ in range(2):  # a second round only if the row we collided with was purged meanwhile
-        try:
-            # Blocks while another transaction holds an uncommitted row with this key.
-            with transaction.atomic():
-                IdempotencyKey.objects.create(user=user, key=key, request_hash=request_hash)
-            return None
-        except IntegrityError:
-            earlier = IdempotencyKey.objects.filter(user=user, key=key).first()
-            if earlier is not None:
-                return earlier
-    raise IntegrityError(f"Idempotency key {key!r} could not be claimed.")
+    of an earlier request with the same key. Call inside a transaction.
+
+    One statement: an insert that, on the (user, key) index, takes over a row
+    older than the TTL and leaves a live one alone (`RETURNING` says which).
+    It waits while another transaction holds an uncommitted row with this key."""
+    meta, ops = IdempotencyKey._meta, connection.ops
+    table, quote = ops.quote_name(meta.db_table), ops.quote_name
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('user_id')}, {quote('key')}, {quote('request_hash')}, "
+            f"{quote('created_at')}) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT ({quote('user_id')}, {quote('key')}) DO UPDATE SET "
+            f"{quote('request_hash')} = excluded.{quote('request_hash')}, "
+            f"{quote('created_at')} = excluded.{quote('created_at')}, "
+            f"{quote('response_status')} = NULL, {quote('response_body')} = NULL "
+            f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}",
+            [user.pk, key, request_hash, ops.adapt_datetimefield_value(now),
+             ops.adapt_datetimefield_value(now - IDEMPOTENCY_KEY_TTL)],
+        )
+        claimed = cursor.fetchone() is not None
+    if claimed:
+        return None
+    return IdempotencyKey.objects.get(user=user, key=key)
 
 
 def idempotency_key_run(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from accounts.models import Patient, User
+from accounts.models import User
 from healthsvc.exceptions import ApplicationError
 from scheduling.exceptions import (
     BookingLimitReachedError,
@@ -59,23 +59,15 @@ def change_refusal(appointment: Appointment, *, now: datetime | None = None) -> 
     return None
 
 
-def policy_check_booking(
-    *, slot: AppointmentSlot, patient: Patient, by: User | None, exclude_id: int | None = None
-) -> None:
+def policy_check_booking(*, slot: AppointmentSlot, held_at_clinic: int, now: datetime | None = None) -> None:
     """Notice, horizon and the cap on a patient's future visits at the slot's
-    clinic. Raises BookingTooSoonError, BookingTooFarError, BookingLimitReachedError."""
-    if policy_exempt(by, doctor_id=slot.doctor_id):
-        return
-    now = timezone.now()
+    clinic (`held_at_clinic`: their active visits there that start after now,
+    counted under the patient lock). For callers the policy applies to
+    (policy_exempt). Raises BookingTooSoonError, BookingTooFarError,
+    BookingLimitReachedError."""
     if (refusal := booking_refusal(slot, now=now)) is not None:
         raise refusal
-    held = (
-        Appointment.objects.filter(patient=patient, clinic=slot.clinic, status__in=Appointment.ACTIVE_STATUSES,
-                                   start__gt=now)
-        .exclude(pk=exclude_id)
-        .count()
-    )
-    if held >= slot.clinic.booking_policy.max_active_bookings_per_patient:
+    if held_at_clinic >= slot.clinic.booking_policy.max_active_bookings_per_patient:
         raise BookingLimitReachedError()
 
 

@@ -7,11 +7,18 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from healthsvc.api.caching import ALL_SLOTS, catalogue_answer, doctor_slots_stamp
 from healthsvc.api.views import MethodCheckedMixin
 from scheduling import selectors, services
 from scheduling.api.filters import SlotFilterSet
 from scheduling.api.permissions import IsSlotOwnerOrAdmin
-from scheduling.api.serializers import SlotCreateInputSerializer, SlotOutputSerializer, SlotUpdateInputSerializer
+from scheduling.api.serializers import (
+    SlotCreateInputSerializer,
+    SlotOutputSerializer,
+    SlotUpdateInputSerializer,
+    slot_row_data,
+)
+from scheduling.models import AppointmentSlot
 
 from .common import errors
 
@@ -25,7 +32,8 @@ class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
         return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
 
     def get_queryset(self):
-        return selectors.slot_list_bookable()
+        # SlotFilterSet asks the selector for the list itself; this only names the model.
+        return AppointmentSlot.objects.none()
 
     def get_serializer_class(self):
         # What OPTIONS (DRF's metadata) describes: the body POST takes.
@@ -37,9 +45,15 @@ class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
         responses={200: SlotOutputSerializer(many=True), **errors(400)},
     )
     def get(self, request):
-        slots = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(slots)
-        return self.get_paginated_response(SlotOutputSerializer(page, many=True).data)
+        def answer():
+            slots = selectors.slot_rows(self.filter_queryset(self.get_queryset()))
+            page = self.paginate_queryset(slots)
+            return self.get_paginated_response([slot_row_data(row) for row in page]).data
+
+        # One doctor's list changes with that doctor's slots; any other with anyone's.
+        doctor_id = request.query_params.get("doctor_id", "")
+        stamp = doctor_slots_stamp(int(doctor_id)) if doctor_id.isdecimal() and doctor_id.isascii() else ALL_SLOTS
+        return catalogue_answer(request, answer, stamps=[stamp])
 
     @extend_schema(
         operation_id="slots_create", tags=["slots"],

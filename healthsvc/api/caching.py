@@ -1,0 +1,89 @@
+"""The public catalogue's answers (clinics, doctors, a doctor's free slots),
+kept in the shared cache and dropped when what they show changes; with an
+ETag, so a client that sends it back in If-None-Match gets a 304.
+
+Each cached answer remembers the version stamps it was computed under: the
+catalogue's (clinics, doctors) and, for slot lists, the doctor's or all
+slots'. A change bumps the stamps it touches after its transaction commits
+(`catalogue_changed`), so the next read recomputes; one MGET reads the
+stamps and the answer together. An answer is stored with the stamps read
+before it was computed, so a read racing a change can only store an answer
+that is already stale, never one that looks fresh. Answers also expire after
+CATALOGUE_CACHE_SECONDS (slot lists leave out slots that have begun), and
+staff (who see inactive clinics and doctors) are never served from it.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
+from rest_framework.renderers import JSONRenderer
+
+from healthsvc.db_router import replica_configured, replica_reads
+
+CATALOGUE = "catalogue:v"
+ALL_SLOTS = "catalogue:v:slots"
+
+
+def doctor_slots_stamp(doctor_id: int) -> str:
+    return f"catalogue:v:slots:doctor:{doctor_id}"
+
+
+def catalogue_changed(*, doctor_ids: Iterable[int] = (), catalogue: bool = False) -> None:
+    """Mark what changed: the slots of `doctor_ids`, or with `catalogue` the
+    clinics and doctors themselves. Call it inside the change's transaction;
+    the stamps move once it commits (at once outside a transaction)."""
+    stamps = [CATALOGUE] if catalogue else []
+    doctor_ids = set(doctor_ids)
+    if doctor_ids:
+        stamps += [ALL_SLOTS, *(doctor_slots_stamp(pk) for pk in doctor_ids)]
+    if stamps:
+        transaction.on_commit(lambda: cache.set_many({stamp: uuid.uuid4().hex for stamp in stamps}, timeout=None))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _not_modified(request, etag: str) -> bool:
+    sent = request.headers.get("If-None-Match", "")
+    return any(tag.strip().removeprefix("W/") == etag for tag in sent.split(",")) or sent.strip() == "*"
+
+
+def _render(compute: Callable[[], dict | list]) -> bytes:
+    """The answer as JSON; its reads go to the read replica when there is one."""
+    if replica_configured():
+        with replica_reads():
+            return JSONRenderer().render(compute())
+    return JSONRenderer().render(compute())
+
+
+def catalogue_answer(request, compute: Callable[[], dict | list], *, stamps: Iterable[str] = ()) -> HttpResponse:
+    """The JSON answer `compute()` gives, from the cache while the catalogue and
+    `stamps` are unchanged; 304 when the client already holds it."""
+    ttl = settings.CATALOGUE_CACHE_SECONDS
+    user = request.user
+    cacheable = ttl > 0 and not (user and user.is_authenticated and user.role == "admin") and (
+        request.accepted_renderer.format == "json")
+    if not cacheable:
+        body = _render(compute)
+        etag = _etag(body)
+    else:
+        stamps = [CATALOGUE, *stamps]
+        key = "catalogue:answer:" + hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
+        found = cache.get_many([*stamps, key])
+        current = tuple(found.get(stamp) for stamp in stamps)
+        entry = found.get(key)
+        if entry is not None and entry[0] == current:
+            etag, body = entry[1], entry[2]
+        else:
+            body = _render(compute)
+            etag = _etag(body)
+            cache.set(key, (current, etag, body), ttl)
+    if _not_modified(request, etag):
+        return HttpResponseNotModified(headers={"ETag": etag})
+    return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
