@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone as django_timezone  # `timezone` is also a Clinic field
 
 from healthsvc.models import TimeStampedModel
@@ -117,7 +118,10 @@ class Clinic(TimeStampedModel):
                 name="clinics_clinic_max_active_bookings_range",
             ),
         ]
-        indexes = [models.Index(fields=["city"], name="clinics_clinic_city_idx")]
+        indexes = [
+            models.Index(fields=["city"], name="clinics_clinic_city_idx"),
+            models.Index(Upper("city"), name="clinics_clinic_city_ci_idx"),  # ?city= in any case
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.city})"
@@ -172,6 +176,8 @@ class Doctor(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["specialty"], name="clinics_doctor_specialty_idx"),
+            # ?specialty= matches in any case (UPPER(specialty) = UPPER(%s) on PostgreSQL).
+            models.Index(Upper("specialty"), name="clinics_doctor_spec_ci_idx"),
             models.Index(fields=["clinic", "is_active"], name="clinics_doctor_clinic_idx"),
         ]
 
