@@ -38,7 +38,23 @@ class LoadsWholeRowMixin:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk change of a password, role or active flag ends the users' tokens
+        too, as User.save does for one (raw SQL does not: it bypasses both)."""
+        if not set(kwargs) & set(User.REVOKING_FIELDS):
+            return super().update(**kwargs)
+        from accounts.tokens import token_state_forget  # noqa: PLC0415
+
+        user_ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs, token_version=models.F("token_version") + 1)
+        for user_id in user_ids:
+            token_state_forget(user_id)
+        transaction.on_commit(lambda: [token_state_forget(user_id) for user_id in user_ids], using=self.db)
+        return count
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):

@@ -11,12 +11,15 @@ app server.
 """
 
 from django.core.cache import cache
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 ROLE_CLAIM = "role"
 VERSION_CLAIM = "ver"
 PATIENT_CLAIM = "pid"
-TOKEN_STATE_TTL = 300  # seconds; a change drops the entry at once, this bounds a missed drop
+# As long as an access token lives: a user's requests within it read the cache
+# only. A change drops the entry at once; this bounds one a change missed.
+TOKEN_STATE_TTL = int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
 def _state_key(user_id) -> str:
@@ -37,6 +40,7 @@ def user_refresh_token(user) -> RefreshToken:
     token = RefreshToken.for_user(user)
     for name, value in token_claims(user).items():
         token[name] = value
+    _remember(user)
     return token
 
 
@@ -45,7 +49,14 @@ def user_access_token(user) -> AccessToken:
     token = AccessToken.for_user(user)
     for name, value in token_claims(user).items():
         token[name] = value
+    _remember(user)
     return token
+
+
+def _remember(user) -> None:
+    """Cache the state a new token is checked against: the user's first request
+    with it does not read their row either."""
+    cache.set(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
 
 
 def token_state(user_id) -> tuple[int, bool] | None:

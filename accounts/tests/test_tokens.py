@@ -134,3 +134,18 @@ def test_login_tokens_carry_the_claims(api_client, patient):
     response = api_client.post(reverse("api:auth-login"), {"email": patient.user.email, "password": TEST_PASSWORD})
     assert response.status_code == 200
     assert AccessToken(response.json()["access"])[ROLE_CLAIM] == "patient"
+
+
+def test_a_bulk_change_revokes_too_and_other_bulk_updates_do_not(patient, other_patient):
+    mine, theirs = _client(user_access_token(patient.user)), _client(user_access_token(other_patient.user))
+    User.objects.filter(pk=other_patient.user.pk).update(name="Renamed In Bulk")
+    assert theirs.get("/api/v1/appointments").status_code == 200
+    User.objects.filter(pk=patient.user.pk).update(role=User.Role.ADMIN)
+    assert_error(mine.get("/api/v1/appointments"), 401, "TOKEN_INVALID")
+    assert theirs.get("/api/v1/appointments").status_code == 200
+
+
+def test_a_new_token_is_checked_without_reading_the_user(patient, django_assert_num_queries):
+    client = _client(user_access_token(patient.user))  # issuing it caches the state it is checked against
+    with django_assert_num_queries(1):  # the appointments list itself
+        assert client.get("/api/v1/appointments").status_code == 200
