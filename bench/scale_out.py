@@ -110,6 +110,8 @@ pool_mode = transaction
 default_pool_size = 8
 max_client_conn = 200
 logfile = {workdir}/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
 pidfile = {workdir}/pgbouncer.pid
 """)
     (workdir / "users.txt").write_text('"postgres" ""\n')
@@ -118,7 +120,8 @@ pidfile = {workdir}/pgbouncer.pid
         shutil.chown(workdir, "postgres")
         for path in workdir.iterdir():
             shutil.chown(path, "postgres")
-    proc = subprocess.Popen(["pgbouncer", *user, str(ini)], start_new_session=True)
+    proc = subprocess.Popen(["pgbouncer", *user, str(ini)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
     return proc
 

@@ -112,11 +112,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # Measured in bench/README.md; off by default, as Django ships it.
     if env_bool("DB_SERVER_SIDE_BINDING", default=False):
         _db["OPTIONS"]["server_side_binding"] = True
-    # psycopg's connection pool in each worker instead of one kept connection
-    # (needs psycopg-pool; CONN_MAX_AGE must then be 0). Measured in bench/README.md.
-    if _pool_size := env.int("DB_POOL_SIZE", default=0):
-        _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
-        _db["CONN_MAX_AGE"] = 0
+    # A sync worker serves one request at a time, so one kept connection per
+    # worker is all it can use: psycopg's pool (Django's OPTIONS["pool"]) was
+    # measured and gained nothing (bench/README.md), so it is not a dependency.
     # Behind PgBouncer in transaction mode a session's state does not outlive
     # its transaction: no server-side cursors, no prepared statements.
     if env_bool("DB_PGBOUNCER", default=False):

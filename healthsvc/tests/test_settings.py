@@ -73,10 +73,9 @@ def test_postgres_keeps_connections_with_health_checks_by_default():
     assert "server_side_binding" not in default["OPTIONS"] and "pool" not in default["OPTIONS"]
 
 
-def test_binding_pool_and_pgbouncer_are_switched_on_from_the_environment():
-    default = _databases(DATABASE_URL=PG, DB_SERVER_SIDE_BINDING="true", DB_POOL_SIZE="4")["databases"]["default"]
-    assert default["OPTIONS"]["server_side_binding"] is True
-    assert default["OPTIONS"]["pool"]["max_size"] == 4 and default["CONN_MAX_AGE"] == 0
+def test_binding_and_pgbouncer_are_switched_on_from_the_environment():
+    default = _databases(DATABASE_URL=PG, DB_SERVER_SIDE_BINDING="true")["databases"]["default"]
+    assert default["OPTIONS"]["server_side_binding"] is True and default["CONN_MAX_AGE"] == 60
     bouncer = _databases(DATABASE_URL=PG, DB_PGBOUNCER="true")["databases"]["default"]
     assert bouncer["DISABLE_SERVER_SIDE_CURSORS"] is True and bouncer["OPTIONS"]["prepare_threshold"] is None
 
