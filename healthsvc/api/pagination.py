@@ -5,6 +5,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 _POSITIVE_INT = re.compile(r"[0-9]+")
+# No list holds 2**62 rows; an OFFSET past 2**63 is not even an integer to SQLite or PostgreSQL.
+_NO_ROWS_BEYOND = 2**62
 
 
 def _positive_int(request, name: str) -> int | None:
@@ -45,6 +47,9 @@ class StandardPagination(PageNumberPagination):
         size = self.get_page_size(request)
         number = self.get_page_number(request, None)
         offset = (number - 1) * size
+        if offset + size >= _NO_ROWS_BEYOND:  # past any table; the database's integers end there
+            message = "That page contains no results"
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=message))
         rows = list(queryset[offset:offset + size + 1])
         more = len(rows) > size
         rows = rows[:size]

@@ -98,3 +98,11 @@ def test_an_expired_idempotency_key_is_taken_over(auth_client, patient, slot, ot
 
 def first_created(model):
     return model.objects.order_by("created_at").values_list("created_at", flat=True).first()
+
+
+@pytest.mark.parametrize("page", ["1600022875181115928", "58263990073587493002518191685550799523"])
+def test_a_page_past_any_table_is_a_404_not_an_overflow(api_client, doctor, page):
+    SlotFactory(doctor=doctor)
+    for path in (LIST, "/api/v1/doctors", "/api/v1/clinics"):
+        response = api_client.get(path, {"page": page, "page_size": 100})
+        assert response.status_code == 404 and response.json()["error_code"] == "NOT_FOUND", (path, response.content)
