@@ -84,6 +84,8 @@ def catalogue_answer(request, compute: Callable[[], dict | list], *, stamps: Ite
             body = _render(compute)
             etag = _etag(body)
             cache.set(key, (current, etag, body), ttl)
+    # Staff get another answer at the same URL: no shared cache may hand one to the other.
+    headers = {"ETag": etag, "Vary": "Authorization, Cookie"}
     if _not_modified(request, etag):
-        return HttpResponseNotModified(headers={"ETag": etag})
-    return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
+        return HttpResponseNotModified(headers=headers)
+    return HttpResponse(body, content_type="application/json", headers=headers)

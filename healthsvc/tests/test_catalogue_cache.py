@@ -39,6 +39,7 @@ def test_a_second_read_is_served_without_the_database(api_client, doctor, django
         again = api_client.get(SLOTS, {"doctor_id": doctor.pk})
     assert again.status_code == 200 and again.json() == first.json() and len(_ids(again)) == 3
     assert again["ETag"] == first["ETag"] and again["Content-Type"] == "application/json"
+    assert {"Authorization", "Cookie"} <= {part.strip() for part in again["Vary"].split(",")}
 
 
 def test_if_none_match_gives_304(api_client, doctor):
