@@ -35,27 +35,28 @@ def token_claims(user) -> dict:
     return claims
 
 
-def user_refresh_token(user) -> RefreshToken:
-    """A new refresh token for `user`; the access tokens made from it inherit its claims."""
-    token = RefreshToken.for_user(user)
+def _issued(token_class, user):
+    """A new token of `token_class` for `user` with our claims; the state it is
+    checked against is cached at once, so the user's first request with it
+    does not read their row either."""
+    token = token_class.for_user(user)
     for name, value in token_claims(user).items():
         token[name] = value
     _remember(user)
     return token
+
+
+def user_refresh_token(user) -> RefreshToken:
+    """A new refresh token for `user`; the access tokens made from it inherit its claims."""
+    return _issued(RefreshToken, user)
 
 
 def user_access_token(user) -> AccessToken:
     """An access token alone, with no refresh token recorded."""
-    token = AccessToken.for_user(user)
-    for name, value in token_claims(user).items():
-        token[name] = value
-    _remember(user)
-    return token
+    return _issued(AccessToken, user)
 
 
 def _remember(user) -> None:
-    """Cache the state a new token is checked against: the user's first request
-    with it does not read their row either."""
     cache.set(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
 
 

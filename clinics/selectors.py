@@ -90,6 +90,19 @@ def doctor_list(
     return doctors.order_by("user__name", "id")
 
 
+# What a doctor's list entry shows: the doctor's own columns and the user's name and email.
+DOCTOR_ROW_FIELDS = (
+    "id", "user_id", "specialty", "license_number", "qualifications", "experience_years",
+    "max_patients_per_day", "clinic_id", "is_active", "requires_approval", "user__name", "user__email",
+)
+
+
+def doctor_rows_lean(doctors: QuerySet[Doctor]) -> QuerySet[Doctor]:
+    """doctor_list's doctors with only DOCTOR_ROW_FIELDS loaded (no clinic row,
+    no user password or dates): for lists that show those fields only."""
+    return doctors.select_related(None).select_related("user").only(*DOCTOR_ROW_FIELDS)
+
+
 def doctor_get(*, doctor_id: int, user: User | None = None) -> Doctor:
     """One doctor with user and clinic (inactive ones only for admins). Raises DoctorNotFoundError."""
     try:

@@ -23,7 +23,7 @@ from clinics.api.serializers import (
     DoctorUpdateInputSerializer,
 )
 from clinics.models import Clinic
-from clinics.selectors import clinic_get, clinic_list, doctor_get, doctor_list
+from clinics.selectors import clinic_get, clinic_list, doctor_get, doctor_list, doctor_rows_lean
 from clinics.services import (
     clinic_create,
     clinic_deactivate,
@@ -157,7 +157,7 @@ class ClinicDoctorListApi(MethodCheckedMixin, GenericAPIView):
     def get(self, request, pk: int):
         def answer():
             clinic = clinic_get(clinic_id=pk, user=request.user)
-            page = self.paginate_queryset(_doctor_output_rows(doctor_list(user=request.user, clinic_id=clinic.pk)))
+            page = self.paginate_queryset(doctor_rows_lean(doctor_list(user=request.user, clinic_id=clinic.pk)))
             return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data).data
 
         return catalogue_answer(request, answer)
@@ -165,11 +165,6 @@ class ClinicDoctorListApi(MethodCheckedMixin, GenericAPIView):
 
 # --- Doctors -----------------------------------------------------------------
 
-
-def _doctor_output_rows(doctors):
-    """Only the columns DoctorOutputSerializer reads: the doctor's and their user's name and email."""
-    own = [name for name in DoctorOutputSerializer.Meta.fields if name not in {"name", "email"}]
-    return doctors.select_related(None).select_related("user").only(*own, "user__name", "user__email")
 
 
 class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
@@ -190,7 +185,7 @@ class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
     )
     def get(self, request):
         def answer():
-            page = self.paginate_queryset(_doctor_output_rows(self.filter_queryset(self.get_queryset())))
+            page = self.paginate_queryset(doctor_rows_lean(self.filter_queryset(self.get_queryset())))
             return self.get_paginated_response(DoctorOutputSerializer(page, many=True).data).data
 
         return catalogue_answer(request, answer)

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import selectors
 from scheduling.api.serializers import SlotOutputSerializer, slot_row_data
+from scheduling.models import Appointment
 from scheduling.tests.factories import SlotFactory
 
 LIST = "/api/v1/slots"
@@ -65,6 +66,9 @@ def test_a_booking_runs_at_most_eight_statements(auth_client, patient, slot):
     # 6 the ORM sends; BEGIN, COMMIT and a pooled connection's health check come on top.
     sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert len(sql) <= 6, sql
+    slot.refresh_from_db()
+    assert slot.booked_count == 1
+    assert Appointment.objects.filter(patient=patient, slot=slot, status="confirmed").count() == 1
 
 
 def test_a_booking_with_an_idempotency_key_adds_two(auth_client, patient, slot):
@@ -79,6 +83,8 @@ def test_a_booking_with_an_idempotency_key_adds_two(auth_client, patient, slot):
     replay = client.post("/api/v1/appointments/book", {"slot_id": slot.pk}, format="json",
                          HTTP_IDEMPOTENCY_KEY="k-1234567")
     assert replay.status_code == 201 and replay.json() == response.json() and replay["Idempotent-Replayed"] == "true"
+    slot.refresh_from_db()
+    assert slot.booked_count == 1 and Appointment.objects.filter(slot=slot).count() == 1  # booked once
 
 
 def test_an_expired_idempotency_key_is_taken_over(auth_client, patient, slot, other_doctor):
