@@ -88,8 +88,9 @@ def doctor_client(client, doctor):
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+    from healthsvc.testing import force_login_verified
+
+    return force_login_verified(client, admin_user)
 
 
 # --- API clients --------------------------------------------------------------

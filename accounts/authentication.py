@@ -7,7 +7,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Patient, User
-from accounts.tokens import PATIENT_CLAIM, ROLE_CLAIM, VERSION_CLAIM, token_state
+from accounts.tokens import FAMILY_CLAIM, PATIENT_CLAIM, ROLE_CLAIM, VERSION_CLAIM, token_state
 
 
 class ClaimsJWTAuthentication(JWTAuthentication):
@@ -15,21 +15,22 @@ class ClaimsJWTAuthentication(JWTAuthentication):
 
     The signature, expiry and token type are checked as simplejwt does; then
     the token's version must be the user's current one and the user active
-    (accounts.tokens.token_state: the shared cache, a read on a miss). The
+    (accounts.tokens.token_state: the shared cache, a read on a miss), and
+    the token's sign-in (family) not ended, in the same cache round trip. The
     request's user is a User with only id, role, is_active and token_version
     loaded; any other field loads the rest of the row on first use (one
     query), so code that reads a name or an email still gets the truth. A
-    patient's Patient comes the same way, with only its id. A token from
-    before these claims existed is checked the old way (the user's row).
+    patient's Patient comes the same way, with only its id. A token without
+    these claims was not made here and is refused.
     """
 
     def get_user(self, validated_token) -> User:
         if VERSION_CLAIM not in validated_token or ROLE_CLAIM not in validated_token:
-            return super().get_user(validated_token)
+            raise InvalidToken("Token lacks the claims this service issues")
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        state = token_state(user_id)
+        state = token_state(user_id, validated_token.get(FAMILY_CLAIM))
         if state is None:
-            raise AuthenticationFailed("User not found", code="user_not_found")
+            raise InvalidToken("Token has been revoked")
         version, active = state
         if not active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")

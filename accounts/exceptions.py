@@ -22,3 +22,30 @@ class WeakPasswordError(ApplicationError):
 
 class PatientNotFoundError(NotFoundError):
     default_message = "Patient not found."
+
+
+class LoginLockedError(ApplicationError):
+    """Too many failed logins for this account from this client (django-axes)."""
+
+    code, status = "RATE_LIMITED", 429
+    default_message = "Too many failed logins for this account from your network. Try again later."
+
+
+class OtpRequiredError(ApplicationError):
+    code, status = "OTP_REQUIRED", 401
+    default_message = "This account uses two-factor authentication: send the current code as `otp`."
+
+
+class OtpInvalidError(ApplicationError):
+    code, status = "OTP_INVALID", 401
+    default_message = "The one-time code is wrong, expired or already used."
+
+
+class OtpSetupRequiredError(ApplicationError):
+    code, status = "OTP_REQUIRED", 401
+    default_message = "Staff accounts need two-factor authentication: set it up in the portal first."
+
+
+class WrongPasswordError(ApplicationError):
+    code, status = "VALIDATION_ERROR", 400
+    default_message = "The current password is wrong."

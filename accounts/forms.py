@@ -87,3 +87,13 @@ class ProfileForm(forms.ModelForm):
     def clean_emergency_contact(self):
         # The model field's validator (shared with the API) runs on the stripped value.
         return self.cleaned_data["emergency_contact"].strip()
+
+
+class OtpCodeForm(forms.Form):
+    """A code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label="Authentication code", max_length=16,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )

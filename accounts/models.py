@@ -48,6 +48,7 @@ class UserQuerySet(models.QuerySet):
 
         user_ids = list(self.values_list("pk", flat=True))
         count = super().update(**kwargs, token_version=models.F("token_version") + 1)
+        TokenFamily.objects.filter(user_id__in=user_ids).end(TokenFamily.EndReason.CREDENTIALS)
         for user_id in user_ids:
             token_state_forget(user_id)
         transaction.on_commit(lambda: [token_state_forget(user_id) for user_id in user_ids], using=self.db)
@@ -150,6 +151,7 @@ class User(LoadsWholeRowMixin, AbstractBaseUser, PermissionsMixin):
         if changed:
             from accounts.tokens import token_state_forget  # noqa: PLC0415
 
+            TokenFamily.objects.filter(user_id=self.pk).end(TokenFamily.EndReason.CREDENTIALS)
             # Now, and again once committed: a request in between may have cached
             # the state this transaction is about to replace.
             user_id = self.pk
@@ -202,3 +204,69 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
 
     def __str__(self):
         return self.user.name
+
+
+class TokenFamilyQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(ended_at__isnull=True, expires_at__gt=timezone.now())
+
+    def end(self, reason: str) -> int:
+        """End the families not ended yet: their refresh tokens stop working."""
+        return self.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+
+
+class TokenFamily(models.Model):
+    """One sign-in's chain of refresh tokens (RFC 9700 4.14.2).
+
+    A login starts a family; each refresh rotates its one current token for
+    the next. A token already rotated out that comes back means two parties
+    hold the chain, so the whole family ends. However often it is refreshed,
+    a family ends `expires_at` (REFRESH_FAMILY_LIFETIME after login), and a
+    logout, a password, role or active change, or "log out everywhere" ends it
+    at once (accounts.tokens).
+    """
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        LOGOUT_ALL = "logout_all", "Logged out everywhere"
+        REUSE = "reuse", "A rotated-out refresh token was used again"
+        CREDENTIALS = "credentials", "Password, role or active flag changed"
+        STAFF = "staff", "Ended by staff"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="The family ends then, however often it is refreshed.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+
+    objects = TokenFamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "token families"
+        indexes = [models.Index(fields=["user", "ended_at"], name="accounts_tokfam_user_idx")]
+
+    def __str__(self):
+        return f"Sign-in {self.pk} of user {self.user_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None and self.expires_at > timezone.now()
+
+
+class RefreshTokenRecord(models.Model):
+    """What verifying one issued refresh token needs, and nothing to use it
+    with: its `jti` and a SHA-256 of the token, never the token itself (an
+    admin screen or a database dump must not hand out live credentials)."""
+
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="tokens")
+    token_sha256 = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True, help_text="When it was exchanged for the next one.")
+
+    class Meta:
+        indexes = [models.Index(fields=["family"], name="accounts_refresh_family_idx")]
+
+    def __str__(self):
+        return f"Refresh token {self.jti[:8]}…"

@@ -6,9 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import tokens
-from accounts.exceptions import EmailTakenError, InvalidCredentialsError, RoleNotAllowedError, WeakPasswordError
-from accounts.models import Patient, User
+from accounts import tokens, two_factor
+from accounts.exceptions import (
+    EmailTakenError,
+    InvalidCredentialsError,
+    LoginLockedError,
+    OtpInvalidError,
+    OtpRequiredError,
+    OtpSetupRequiredError,
+    RoleNotAllowedError,
+    WeakPasswordError,
+    WrongPasswordError,
+)
+from accounts.lockout import retry_after_seconds
+from accounts.models import Patient, TokenFamily, User
 from healthsvc.exceptions import PermissionDeniedError
 
 SELF_REGISTER_ROLES = {User.Role.PATIENT, User.Role.DOCTOR}
@@ -54,9 +65,47 @@ def user_register(*, name: str, email: str, password: str, role: str = User.Role
 
 
 def user_tokens(user: User) -> dict[str, str]:
-    """A new refresh token for the user and its first access token (accounts.tokens)."""
-    refresh = tokens.user_refresh_token(user)
+    """A sign-in: a new refresh-token family and its first pair (accounts.tokens)."""
+    refresh = tokens.family_start(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def tokens_refresh(*, refresh: str) -> dict[str, str]:
+    """The next pair of a sign-in. Raises TokenError or tokens.RefreshRefused."""
+    token = tokens.refresh_rotate(refresh)
+    return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def user_logout(*, user: User, refresh: str) -> None:
+    """End the sign-in `refresh` belongs to: its refresh token and its access
+    tokens stop working. Raises PermissionDeniedError for another user's token."""
+    family = tokens.refresh_family(refresh)
+    if family.user_id != user.pk:
+        raise PermissionDeniedError("That refresh token belongs to another account.")
+    tokens.family_end(family, TokenFamily.EndReason.LOGOUT)
+
+
+def user_logout_everywhere(*, user: User) -> None:
+    """Every refresh and access token of the user stops working at once."""
+    tokens.user_tokens_revoke(user.pk, TokenFamily.EndReason.LOGOUT_ALL)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
+    """Change the password after checking the current one; every earlier token
+    and session of the user stops working (User.save raises the token version
+    and ends their families; Django's session hash ends the sessions). Returns
+    a new pair for the caller. Raises WrongPasswordError, WeakPasswordError."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(old_password or ""):
+        raise WrongPasswordError(extra={"errors": {"old_password": ["The current password is wrong."]}})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"new_password": exc.messages}}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    return user_tokens(user)
 
 
 def user_access_token(user: User) -> str:
@@ -65,12 +114,26 @@ def user_access_token(user: User) -> str:
     return str(tokens.user_access_token(user))
 
 
-def user_authenticate(*, email: str, password: str, request=None) -> User:
-    """The active user with these credentials. Raises InvalidCredentialsError,
-    the same for an unknown email, a wrong password or a deactivated account."""
-    user = authenticate(request, email=(email or "").strip().lower(), password=password or "")
+def user_authenticate(*, email: str, password: str, request, otp: str | None = None) -> User:
+    """The active user with these credentials and, where the account needs it,
+    a valid one-time code. Raises InvalidCredentialsError (the same for an
+    unknown email, a wrong password or a deactivated account), LoginLockedError
+    when this account is locked out from this client (accounts.lockout),
+    OtpRequiredError, OtpSetupRequiredError or OtpInvalidError."""
+    # Django's request, not DRF's wrapper: axes marks a lockout on it.
+    http_request = getattr(request, "_request", request)
+    user = authenticate(http_request, email=(email or "").strip().lower(), password=password or "")
+    if getattr(http_request, "axes_locked_out", False):
+        raise LoginLockedError(extra={"retry_after": retry_after_seconds()})
     if user is None or not user.is_active:
         raise InvalidCredentialsError()
+    if two_factor.otp_required(user):
+        if not two_factor.otp_enabled(user):  # mandatory, but not set up yet: only the portal can
+            raise OtpSetupRequiredError()
+        if not otp:
+            raise OtpRequiredError()
+        if two_factor.otp_check(user, otp) is None:
+            raise OtpInvalidError()
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 

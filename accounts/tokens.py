@@ -1,72 +1,190 @@
-"""What an access token says about its user, and how a request checks it is
-still good without loading the user.
+"""Access and refresh tokens: what they say about their user, how a request
+checks one is still good without loading the user, and refresh-token families.
 
-A token carries the user's role, their patient id (for a patient) and the
-user's token version at issue. Each request compares that version with the
-user's current one, kept in the shared cache (one GET; on a miss one indexed
-read, cached for TOKEN_STATE_TTL seconds). Changing a user's password, role
-or active flag raises their version (User.save) and drops the cached state,
-so every token issued before stops working on the next request, on every
-app server.
+simplejwt signs, encodes and validates the tokens (HS256 only, `iss` and
+`aud` set and checked, expiry); this module adds what a hospital needs on top.
+
+- An access token carries the user's role, their patient id (for a patient),
+  the user's token version at issue and its sign-in's family. Each request
+  compares the version with the user's current one and checks the family was
+  not ended, both in the shared cache in one round trip (on a miss one indexed
+  read of the user). Changing a user's password, role or active flag raises
+  their version (User.save), so every token issued before stops working on
+  the next request, on every app server.
+- A refresh token belongs to a TokenFamily recorded in the database, with only
+  its jti and a hash kept (RefreshTokenRecord). Refreshing locks the token's
+  row, so of concurrent refreshes of one token exactly one rotates it; a token
+  already rotated out that comes back ends the whole family (RFC 9700 4.14.2).
 """
 
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import RefreshTokenRecord, TokenFamily, User
 
 ROLE_CLAIM = "role"
 VERSION_CLAIM = "ver"
 PATIENT_CLAIM = "pid"
+FAMILY_CLAIM = "fam"
 # As long as an access token lives: a user's requests within it read the cache
 # only. A change drops the entry at once; this bounds one a change missed.
 TOKEN_STATE_TTL = int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+class RefreshRefused(Exception):
+    """A refresh token that cannot be exchanged (ended family, reuse, unknown)."""
 
 
 def _state_key(user_id) -> str:
     return f"auth:token-state:{user_id}"
 
 
+def _family_ended_key(family_id) -> str:
+    return f"auth:family-ended:{family_id}"
+
+
 def token_claims(user) -> dict:
     """The claims a token of `user` carries besides simplejwt's own."""
     claims = {ROLE_CLAIM: user.role, VERSION_CLAIM: user.token_version}
-    patient = getattr(user, "patient", None) if user.role == "patient" else None
+    patient = getattr(user, "patient", None) if user.role == User.Role.PATIENT else None
     if patient is not None:
         claims[PATIENT_CLAIM] = patient.pk
     return claims
 
 
-def _issued(token_class, user):
-    """A new token of `token_class` for `user` with our claims; the state it is
-    checked against is cached at once, so the user's first request with it
-    does not read their row either."""
-    token = token_class.for_user(user)
-    for name, value in token_claims(user).items():
-        token[name] = value
-    _remember(user)
-    return token
-
-
-def user_refresh_token(user) -> RefreshToken:
-    """A new refresh token for `user`; the access tokens made from it inherit its claims."""
-    return _issued(RefreshToken, user)
-
-
-def user_access_token(user) -> AccessToken:
-    """An access token alone, with no refresh token recorded."""
-    return _issued(AccessToken, user)
+def _sha256(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _remember(user) -> None:
     cache.set(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
 
 
-def token_state(user_id) -> tuple[int, bool] | None:
-    """The user's (token version, is active), or None when no such user exists."""
-    key = _state_key(user_id)
-    state = cache.get(key)
-    if state is None:
-        from accounts.models import User  # noqa: PLC0415 (models import this module)
+def _record(token: RefreshToken, family: TokenFamily) -> None:
+    RefreshTokenRecord.objects.create(
+        jti=token[api_settings.JTI_CLAIM], family=family, token_sha256=_sha256(str(token)),
+        issued_at=timezone.now(), expires_at=datetime_from_epoch(token["exp"]),
+    )
 
+
+def _refresh_in(family: TokenFamily, claims: dict) -> RefreshToken:
+    """A new refresh token of `family` with these claims, recorded; it expires
+    REFRESH_TOKEN_LIFETIME from now or when the family does, whichever is first."""
+    token = RefreshToken()
+    token[api_settings.USER_ID_CLAIM] = str(family.user_id)
+    for name, value in claims.items():
+        token[name] = value
+    token[FAMILY_CLAIM] = family.pk
+    if datetime_from_epoch(token["exp"]) > family.expires_at:
+        token.set_exp(from_time=family.expires_at, lifetime=timedelta(0))
+    _record(token, family)
+    return token
+
+
+@transaction.atomic
+def family_start(user) -> RefreshToken:
+    """A sign-in: a new family and its first refresh token. Its `.access_token`
+    is the first access token (the claims, the family included, are copied)."""
+    family = TokenFamily.objects.create(user=user, expires_at=timezone.now() + settings.REFRESH_FAMILY_LIFETIME)
+    _remember(user)
+    return _refresh_in(family, token_claims(user))
+
+
+def user_access_token(user) -> AccessToken:
+    """An access token alone, in no family (nothing recorded): for tools that
+    act as the user, e.g. the benchmark. It still dies with the user's version."""
+    token = AccessToken.for_user(user)
+    for name, value in token_claims(user).items():
+        token[name] = value
+    _remember(user)
+    return token
+
+
+def refresh_rotate(raw: str) -> RefreshToken:
+    """Exchange a refresh token for the next of its family. Raises simplejwt's TokenError
+    for a token simplejwt refuses (signature, expiry, type, issuer, audience)
+    and RefreshRefused when the family has ended, the user's tokens were
+    revoked since, or the token was already rotated out (which ends the family
+    first: only one party may hold a family's current token)."""
+    token = RefreshToken(raw)
+    with transaction.atomic():
+        record = (
+            RefreshTokenRecord.objects.select_for_update().select_related("family")
+            .filter(jti=token[api_settings.JTI_CLAIM]).first()
+        )
+        if record is None or not hmac.compare_digest(record.token_sha256, _sha256(raw)):
+            refusal = "Unknown refresh token."
+        elif not record.family.is_live:
+            refusal = "This sign-in has ended; log in again."
+        elif record.rotated_at is not None:
+            family_end(record.family, TokenFamily.EndReason.REUSE)
+            refusal = "This refresh token was already used; the sign-in has ended for safety."
+        elif not _claims_current(token):
+            family_end(record.family, TokenFamily.EndReason.CREDENTIALS)
+            refusal = "The account's credentials changed; log in again."
+        else:
+            record.rotated_at = timezone.now()
+            record.save(update_fields=["rotated_at"])
+            claims = {name: token[name] for name in (ROLE_CLAIM, VERSION_CLAIM, PATIENT_CLAIM) if name in token}
+            return _refresh_in(record.family, claims)
+    raise RefreshRefused(refusal)
+
+
+def _claims_current(token) -> bool:
+    state = token_state(token[api_settings.USER_ID_CLAIM])
+    return state is not None and state[1] and token.get(VERSION_CLAIM) == state[0]
+
+
+def refresh_family(raw: str) -> TokenFamily:
+    """The family of a valid refresh token (for logout). Raises TokenError or RefreshRefused."""
+    token = RefreshToken(raw)
+    record = RefreshTokenRecord.objects.select_related("family").filter(jti=token[api_settings.JTI_CLAIM]).first()
+    if record is None or not hmac.compare_digest(record.token_sha256, _sha256(raw)):
+        raise RefreshRefused("Unknown refresh token.")
+    return record.family
+
+
+def family_end(family: TokenFamily, reason: str) -> None:
+    """End one family: its refresh tokens at once, its access tokens on their
+    next request (a cache mark that outlives any access token of it)."""
+    TokenFamily.objects.filter(pk=family.pk).end(reason)
+    family_id = family.pk
+    mark = lambda: cache.set(_family_ended_key(family_id), 1, TOKEN_STATE_TTL + 60)  # noqa: E731
+    mark()
+    transaction.on_commit(mark)
+
+
+def user_tokens_revoke(user_id, reason: str = TokenFamily.EndReason.LOGOUT_ALL) -> None:
+    """Every token of the user stops working: their version rises (access
+    tokens) and their families end (refresh tokens)."""
+    User.objects.filter(pk=user_id).update(token_version=F("token_version") + 1)
+    TokenFamily.objects.filter(user_id=user_id).end(reason)
+    token_state_forget(user_id)
+    transaction.on_commit(lambda: token_state_forget(user_id))
+
+
+def token_state(user_id, family_id=None) -> tuple[int, bool] | None:
+    """The user's (token version, is active), or None when no such user exists
+    or the family `family_id` has ended. One cache round trip when cached."""
+    key = _state_key(user_id)
+    if family_id is None:
+        state = cache.get(key)
+    else:
+        found = cache.get_many([key, _family_ended_key(family_id)])
+        if _family_ended_key(family_id) in found:
+            return None
+        state = found.get(key)
+    if state is None:
         row = User.objects.filter(pk=user_id).values_list("token_version", "is_active").first()
         state = "" if row is None else f"{row[0]}:{int(row[1])}"
         cache.set(key, state, TOKEN_STATE_TTL)
@@ -79,3 +197,4 @@ def token_state(user_id) -> tuple[int, bool] | None:
 def token_state_forget(user_id) -> None:
     """Drop the cached state: the next request reads the user's row again."""
     cache.delete(_state_key(user_id))
+

@@ -8,6 +8,8 @@ app_name = "accounts"
 urlpatterns = [
     path("accounts/register/", views.register, name="register"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/login/verify/", views.login_verify, name="login-verify"),
+    path("accounts/two-factor/", views.two_factor_settings, name="two-factor"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(

@@ -4,20 +4,37 @@ Thin: parse the form, call accounts.services, render. A domain error becomes
 a form error; success is reported with the messages framework.
 """
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
 
-from accounts import services
+from accounts import services, two_factor
 from accounts.decorators import patient_required
 from accounts.exceptions import EmailTakenError, WeakPasswordError
-from accounts.forms import LoginForm, ProfileForm, RegisterForm
+from accounts.forms import LoginForm, OtpCodeForm, ProfileForm, RegisterForm
+from accounts.middleware import session_verified
 from accounts.models import User
-from healthsvc.api.throttling import LoginRateThrottle, RegisterRateThrottle
+from healthsvc.api.throttling import (
+    LoginRateThrottle,
+    PasswordResetMailThrottle,
+    PasswordResetRateThrottle,
+    RegisterRateThrottle,
+)
+
+# The login waiting for its second factor: {user id, backend, when, next}.
+PENDING_LOGIN = "_login_pending_otp"
+PENDING_SECONDS = 5 * 60
+PENDING_ATTEMPTS = 5
 
 
 def _safe_next(request) -> str | None:
@@ -85,9 +102,107 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.otp_enabled(user):
+            # The password was right; the session is not logged in until the code is.
+            self.request.session[PENDING_LOGIN] = {
+                "user_id": user.pk, "backend": user.backend, "at": int(time.time()), "attempts": 0,
+                "next": self.get_redirect_url(),
+            }
+            return redirect("accounts:login-verify")
         response = super().form_valid(form)
-        messages.success(self.request, f"You are logged in as {form.get_user().name}.")
+        if two_factor.otp_mandatory(user):
+            messages.info(self.request, "Staff accounts need two-factor authentication. Set it up to continue.")
+            return redirect("accounts:two-factor")
+        messages.success(self.request, f"You are logged in as {user.name}.")
         return response
+
+
+@sensitive_post_parameters("code")
+def login_verify(request):
+    """The second step of a login with two-factor on: the code, then the session."""
+    pending = request.session.get(PENDING_LOGIN)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        request.session.pop(PENDING_LOGIN, None)
+        if pending:
+            messages.error(request, "That took too long. Please log in again.")
+        return redirect("accounts:login")
+    user = get_user_model().objects.filter(pk=pending["user_id"], is_active=True).first()
+    if user is None:
+        request.session.pop(PENDING_LOGIN, None)
+        return redirect("accounts:login")
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = two_factor.otp_check(user, form.cleaned_data["code"])
+        if device is None:
+            pending["attempts"] += 1
+            if pending["attempts"] >= PENDING_ATTEMPTS:
+                request.session.pop(PENDING_LOGIN, None)
+                messages.error(request, "Too many wrong codes. Please log in again.")
+                return redirect("accounts:login")
+            request.session[PENDING_LOGIN] = pending
+            form.add_error("code", "That code is wrong or was already used.")
+        else:
+            request.session.pop(PENDING_LOGIN, None)
+            login(request, user, backend=pending["backend"])
+            otp_login(request, device)
+            if device.name == two_factor.RECOVERY_NAME:
+                left = two_factor.recovery_codes_left(user)
+                messages.warning(request, f"You used a recovery code; {left} left. Make new ones if you are short.")
+            messages.success(request, f"You are logged in as {user.name}.")
+            target = pending.get("next")
+            if not (target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                                require_https=request.is_secure())):
+                target = _home_for(user)
+            return redirect(target)
+    return render(request, "accounts/login_verify.html", {"form": form})
+
+
+@login_required
+@sensitive_post_parameters("code")
+def two_factor_settings(request):
+    """Set up, verify, renew or turn off two-factor (admins, staff, doctors)."""
+    user = request.user
+    if not two_factor.otp_may_enable(user):
+        raise PermissionDenied("Two-factor authentication is for staff and doctors.")
+    enabled = two_factor.otp_enabled(user)
+    verified = session_verified(user)
+    action = request.POST.get("action", "")
+    form = OtpCodeForm(request.POST or None)
+    context = {"enabled": enabled, "verified": verified, "required": two_factor.otp_mandatory(user)}
+    if request.method == "POST" and action == "start" and not (enabled and not verified):
+        two_factor.totp_setup_start(user)
+        return redirect("accounts:two-factor")
+    if request.method == "POST" and action == "confirm" and form.is_valid():
+        device = two_factor.totp_pending(user)
+        if device is not None and (not enabled or verified):
+            codes = two_factor.totp_setup_confirm(user, device, form.cleaned_data["code"])
+            if codes is not None:
+                device.refresh_from_db()
+                otp_login(request, device)
+                messages.success(request, "Two-factor authentication is on.")
+                return render(request, "accounts/recovery_codes.html", {"codes": codes})
+        form.add_error("code", "That code does not match. Check the app's clock and try the newest code.")
+    if request.method == "POST" and action == "verify" and enabled and form.is_valid():
+        device = two_factor.otp_check(user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            messages.success(request, "This session is verified.")
+            return redirect(request.GET.get("next") if _safe_next(request) else "accounts:two-factor")
+        form.add_error("code", "That code is wrong or was already used.")
+    if request.method == "POST" and action == "recovery" and verified:
+        return render(request, "accounts/recovery_codes.html", {"codes": two_factor.recovery_codes_new(user)})
+    if request.method == "POST" and action == "disable" and verified and not context["required"]:
+        two_factor.otp_disable(user)
+        messages.success(request, "Two-factor authentication is off.")
+        return redirect("accounts:two-factor")
+    pending = two_factor.totp_pending(user) if not enabled or verified else None
+    if pending is not None:
+        context.update(qr_uri=two_factor.totp_qr_data_uri(pending), key_text=two_factor.totp_key_text(pending))
+    if verified:
+        context["recovery_left"] = two_factor.recovery_codes_left(user)
+    context.update(form=form, pending=pending, next=_safe_next(request))
+    return render(request, "accounts/two_factor.html", context)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -100,11 +215,26 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, limited twice: requests per client address (a
+    429 page), and mails per account (quietly: the answer is the same whether
+    a mail went, was held back or the email has no account)."""
+
     template_name = "accounts/password_reset_form.html"
     email_template_name = "emails/password_reset_body.txt"
     html_email_template_name = "emails/password_reset_body.html"
     subject_template_name = "emails/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
+
+    def post(self, request, *args, **kwargs):
+        if refusal := _throttled(request, PasswordResetRateThrottle):
+            messages.error(request, refusal)
+            return self.render_to_response(self.get_context_data(form=self.get_form_class()()), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        if not PasswordResetMailThrottle().allow_email(form.cleaned_data["email"]):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

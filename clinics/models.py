@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone as django_timezone  # `timezone` is also a Clinic field
 
+from accounts.models import TokenFamily
+from accounts.tokens import user_tokens_revoke
 from healthsvc.models import TimeStampedModel
 from healthsvc.timezones import canonical_zone_names, local_date_bounds, zone_aliases
 
@@ -148,6 +150,26 @@ class Clinic(TimeStampedModel):
         })
 
 
+class DoctorQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """Deactivating profiles in bulk (the admin's action) ends those
+        doctors' tokens at once, as Doctor.save does for one."""
+        if kwargs.get("is_active") is not False:
+            return super().update(**kwargs)
+        user_ids = list(self.filter(is_active=True).values_list("user_id", flat=True))
+        count = super().update(**kwargs)
+        _doctor_access_end(user_ids)
+        return count
+
+
+def _doctor_access_end(user_ids) -> None:
+    """A deactivated doctor loses access at once: every token of theirs stops
+    working, and their sessions and logins are refused while the profile is
+    inactive (accounts.backends.user_may_sign_in)."""
+    for user_id in user_ids:
+        user_tokens_revoke(user_id, TokenFamily.EndReason.CREDENTIALS)
+
+
 class Doctor(TimeStampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="doctor")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="doctors")
@@ -163,6 +185,8 @@ class Doctor(TimeStampedModel):
         default=False,
         help_text="New bookings start pending and hold their place until the doctor or staff confirm them.",
     )
+
+    objects = DoctorQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -183,3 +207,20 @@ class Doctor(TimeStampedModel):
 
     def __str__(self):
         return f"Dr. {self.user.name} ({self.specialty})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        doctor = super().from_db(db, field_names, values)
+        doctor._loaded_active = dict(zip(field_names, values)).get("is_active")
+        return doctor
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        deactivated = (
+            getattr(self, "_loaded_active", None) is True and self.is_active is False
+            and (update_fields is None or "is_active" in update_fields)
+        )
+        super().save(*args, **kwargs)
+        self._loaded_active = self.is_active
+        if deactivated:
+            _doctor_access_end([self.user_id])

@@ -39,6 +39,18 @@ class RegisterInputSerializer(InputSerializer):
 class LoginInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False, allow_blank=True, max_length=16,
+        help_text="The current code of the authenticator app (or a recovery code), for accounts with two-factor on.",
+    )
+
+
+class PasswordChangeInputSerializer(InputSerializer):
+    old_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"},
+        help_text=" ".join(password_validators_help_texts()),
+    )
 
 
 class TokenPairOutputSerializer(serializers.Serializer):

@@ -1,17 +1,15 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.api.serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
+    PasswordChangeInputSerializer,
     PatientOutputSerializer,
     PatientUpdateInputSerializer,
     RefreshInputSerializer,
@@ -22,9 +20,15 @@ from accounts.api.serializers import (
 )
 from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user, patient_list_for_user
+from accounts.tokens import RefreshRefused
 from healthsvc.api.permissions import IsAdmin, IsPatient
 from healthsvc.api.serializers import error_responses
-from healthsvc.api.throttling import AnonRequestRateThrottle, LoginRateThrottle, RegisterRateThrottle
+from healthsvc.api.throttling import (
+    AnonRequestRateThrottle,
+    LoginRateThrottle,
+    RegisterRateThrottle,
+    RequestRateThrottle,
+)
 from healthsvc.api.views import MethodCheckedMixin
 
 
@@ -61,7 +65,12 @@ class LoginApi(MethodCheckedMixin, APIView):
     @extend_schema(
         tags=["auth"], operation_id="auth_login", request=LoginInputSerializer,
         responses={200: LoginOutputSerializer, **error_responses(400, 401, 429)},
-        description="Exchange email and password for an access token (15 min) and a refresh token (7 days).",
+        description=(
+            "Exchange email and password (and `otp`, for accounts with two-factor on: admins always) for an "
+            "access token (5 min) and a refresh token (7 days; the sign-in ends 30 days after login however "
+            "often it is refreshed). Five failed logins for one account from one address lock that pair "
+            "for 15 minutes (429)."
+        ),
     )
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
@@ -79,15 +88,19 @@ class RefreshApi(MethodCheckedMixin, APIView):
     @extend_schema(
         tags=["auth"], operation_id="auth_refresh", request=RefreshInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(400, 401)},
-        description="Rotate a refresh token: the answer carries a new pair and the old refresh token is dead.",
+        description=(
+            "Rotate a refresh token: the answer carries a new pair and the old refresh token is dead. "
+            "Sending a refresh token that was already rotated out ends the whole sign-in (every token of "
+            "it), since two parties then hold it."
+        ),
     )
     def post(self, request):
-        serializer = TokenRefreshSerializer(data=request.data)
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            serializer.is_valid(raise_exception=True)
-        except (TokenError, User.DoesNotExist) as exc:
+            return Response(services.tokens_refresh(refresh=data.validated_data["refresh"]))
+        except (TokenError, RefreshRefused) as exc:
             raise InvalidToken(str(exc)) from exc
-        return Response(serializer.validated_data)
 
 
 class LogoutApi(MethodCheckedMixin, APIView):
@@ -96,19 +109,47 @@ class LogoutApi(MethodCheckedMixin, APIView):
     @extend_schema(
         tags=["auth"], operation_id="auth_logout", request=RefreshInputSerializer,
         responses={204: None, **error_responses(400, 401, 403)},
-        description="Blacklist the given refresh token (it must be the caller's).",
+        description="End the sign-in of the given refresh token (it must be the caller's): its refresh "
+                    "and access tokens stop working.",
     )
     def post(self, request):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            token = RefreshToken(data.validated_data["refresh"])
-        except TokenError as exc:
+            services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
+        except (TokenError, RefreshRefused) as exc:
             raise InvalidToken(str(exc)) from exc
-        if str(token.get("user_id")) != str(request.user.pk):
-            raise PermissionDenied("That refresh token belongs to another account.")
-        token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(MethodCheckedMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_logout_all", request=None,
+        responses={204: None, **error_responses(401)},
+        description="Every refresh and access token of the caller stops working at once (all devices).",
+    )
+    def post(self, request):
+        services.user_logout_everywhere(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(MethodCheckedMixin, APIView):
+    permission_classes = [IsAuthenticated]
+    # Guessing the current password with a stolen access token costs the login budget.
+    throttle_classes = [LoginRateThrottle, RequestRateThrottle]
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_password_change", request=PasswordChangeInputSerializer,
+        responses={200: TokenPairOutputSerializer, **error_responses(400, 401)},
+        description="Change the password. Every other session and token of the account stops working; "
+                    "the answer carries a new pair for this client.",
+    )
+    def post(self, request):
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.user_change_password(user=request.user, **data.validated_data))
 
 
 class ProfileApi(MethodCheckedMixin, APIView):

@@ -117,10 +117,9 @@ def test_a_token_of_a_user_who_no_longer_exists_is_refused(db):
     assert_error(_client(token).get("/api/v1/appointments"), 401, "TOKEN_INVALID")
 
 
-def test_a_token_from_before_the_claims_still_works(patient):
-    plain = AccessToken.for_user(patient.user)  # no role, no version: read the user's row
-    response = _client(plain).get(PROFILE)
-    assert response.status_code == 200 and response.json()["id"] == patient.pk
+def test_a_token_without_our_claims_is_refused(patient):
+    plain = AccessToken.for_user(patient.user)  # signed with our key, but no role, no version
+    assert_error(_client(plain).get(PROFILE), 401, "TOKEN_INVALID")
 
 
 def test_a_tampered_version_is_refused(patient):

@@ -73,7 +73,10 @@ def _normalise(exc):
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = error_body(exc.message, exc.code, exc.extra.get("errors"))
-        return Response(body, status=exc.status)
+        response = Response(body, status=exc.status)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     exc = _normalise(exc)
     response = drf_exception_handler(exc, context)

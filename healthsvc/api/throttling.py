@@ -12,10 +12,13 @@ The counts live in the default cache: Redis in production, so every app
 server shares them; Django's local-memory cache in tests and `make run`.
 """
 
+import hashlib
 import time
 
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
+
+from healthsvc.http import client_ip
 
 
 def _redis_client():
@@ -64,6 +67,12 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
 
+    def get_ident(self, request) -> str:
+        """The client address (healthsvc.http.client_ip), never a value the
+        client chose: DRF's own reading keys on the whole X-Forwarded-For
+        header when NUM_PROXIES is unset, so a new header meant a new budget."""
+        return client_ip(request)
+
 
 class RequestRateThrottle(FixedWindowRateThrottle):
     """The default limit of every API request: per user when logged in ("user"
@@ -111,3 +120,21 @@ class LoginRateThrottle(PerIpRateThrottle):
 
 class RegisterRateThrottle(PerIpRateThrottle):
     scope = "register"
+
+
+class PasswordResetRateThrottle(PerIpRateThrottle):
+    scope = "password_reset"
+
+
+class PasswordResetMailThrottle(FixedWindowRateThrottle):
+    """Reset mails per account, keyed on the email as typed (lowercased), so
+    a flood of requests for one address sends it a few mails, not hundreds."""
+
+    scope = "password_reset_mail"
+
+    def allow_email(self, email: str) -> bool:
+        self._email = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+        return self.allow_request(None, None)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self._email}

@@ -48,7 +48,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.StaffAdminConfig",  # django.contrib.admin with a second factor required
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,7 +56,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework_simplejwt.token_blacklist",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -74,7 +77,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.OTPMiddleware",  # sets request.user.otp_device (django-otp)
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its docs ask: it turns a lockout found during the view into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "healthsvc.urls"
@@ -150,6 +158,13 @@ CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=30)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any login attempt (API, portal, admin) while that account
+    # is locked out from that client address, before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Django's, but a doctor whose profile is deactivated cannot sign in.
+    "accounts.backends.AccountBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -159,6 +174,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+
+# Client addresses. Behind N reverse proxies that each append to
+# X-Forwarded-For, the client is the N-th address from the right; with 0 (the
+# default) the header is ignored, since anyone can send it, and the socket's
+# peer address is the client (healthsvc.http.client_ip).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+
+# Lockout (django-axes): 5 failed logins for one account from one address lock
+# that pair for 15 minutes, on every login path. Keyed on the pair, so an
+# attacker elsewhere cannot lock a patient out of their own account; the
+# per-address login rate limit bounds how many accounts one address can try.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "healthsvc.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+
+# Two-factor (django-otp): TOTP devices and one-time recovery codes. Anyone who
+# can use /admin/ must have a confirmed device and pass it at login; doctors may
+# turn it on. The issuer is the name authenticator apps show.
+OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="healthsvc")
+OTP_RECOVERY_CODES = 10
 
 # --- i18n / time ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -219,24 +261,44 @@ REST_FRAMEWORK = {
         "user": env.str("RATE_LIMIT_USER", default="600/min"),
         "login": env.str("RATE_LIMIT_LOGIN", default="10/min"),
         "register": env.str("RATE_LIMIT_REGISTER", default="5/min"),
+        # The portal's password reset form: requests per client address, and
+        # mails per account (beyond it the answer is the same, but no mail goes).
+        "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/hour"),
+        "password_reset_mail": env.str("RATE_LIMIT_PASSWORD_RESET_MAIL", default="3/hour"),
     },
-    # How many proxies set X-Forwarded-For in front of the app (for per-IP limits).
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Per-IP limits key on healthsvc.http.client_ip (NUM_PROXIES above); DRF's
+    # own reading of X-Forwarded-For is not used.
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "healthsvc.api.exception_handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "healthsvc.api.schema.ApiAutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Tokens: a key of their own, so rotating it logs API clients out without
+# touching sessions or password-reset links (signed with SECRET_KEY).
+DEV_JWT_SIGNING_KEY = "jwt-insecure-healthsvc-development-only-key"
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=DEV_JWT_SIGNING_KEY if DEBUG else "")
+if not DEBUG and (len(JWT_SIGNING_KEY.encode()) < 32 or JWT_SIGNING_KEY in {DEV_JWT_SIGNING_KEY, SECRET_KEY}):
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY must be set to a random value of 32+ bytes, other than "
+        "SECRET_KEY, when DEBUG is off (see .env.example)."
+    )
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    # Short-lived access tokens; a refresh token rotates on every use and
+    # belongs to a family that ends REFRESH_FAMILY_LIFETIME after login
+    # however often it is refreshed (accounts.tokens).
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "ALGORITHM": "HS256",  # the only one accepted: a token naming another is refused
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "ISSUER": env.str("JWT_ISSUER", default="healthsvc"),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="healthsvc-api"),
+    "LEEWAY": 0,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "UPDATE_LAST_LOGIN": True,
+    "UPDATE_LAST_LOGIN": False,  # accounts.services.user_authenticate records it
 }
+REFRESH_FAMILY_LIFETIME = timedelta(days=env.int("REFRESH_FAMILY_DAYS", default=30))
 SPECTACULAR_SETTINGS = {
     "TITLE": "healthsvc API",
     "DESCRIPTION": "Clinics, doctors, slots and appointments.",
@@ -252,9 +314,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production) --------------------------------------------------
+# A portal session ends after 15 idle minutes, and 12 hours after login however
+# active it is (accounts.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = 15 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_HOURS", default=12) * 60 * 60
+# Flash messages (they name patients) live in the server-side session, not a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
@@ -262,6 +329,12 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
+    # __Host- cookies: the browser keeps them only when Secure, for this exact
+    # host and path /, so a sibling subdomain cannot set or shadow them.
+    if SESSION_COOKIE_SECURE:
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+    if CSRF_COOKIE_SECURE:
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
@@ -275,5 +348,5 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-checks-and-for-hs512-keys-too")
+os.environ.setdefault("JWT_SIGNING_KEY", "test-jwt-signing-key-of-its-own-long-enough-for-hs512-forgeries-in-tests")
 
 from .base import *  # noqa: E402,F403
 from .base import BASE_DIR, DATABASES  # noqa: E402
@@ -27,4 +28,7 @@ WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests never run collect
 
 # Throttling has its own tests, which lower these rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {k: "100000/min" for k in ("anon", "user", "login", "register")}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {k: "100000/min" for k in (
+    "anon", "user", "login", "register", "password_reset", "password_reset_mail")}
+# Lockout has its own tests; elsewhere a test's wrong passwords must not lock the next test out.
+AXES_FAILURE_LIMIT = 1000

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"DEBUG", "SECRET_KEY", "JWT_SIGNING_KEY", "DATABASE_URL"}}
     clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", **env)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -25,12 +26,29 @@ def test_production_refuses_the_development_secret_key():
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
 
 
-def test_production_starts_with_a_real_secret_key():
-    assert _start(DEBUG="false", SECRET_KEY="x" * 50).returncode == 0
+def test_production_starts_with_real_keys():
+    assert _start(DEBUG="false", SECRET_KEY="x" * 50, JWT_SIGNING_KEY="j" * 32).returncode == 0
+
+
+@pytest.mark.parametrize("jwt_key", [
+    pytest.param(None, id="unset"),
+    pytest.param("j" * 31, id="short"),
+    pytest.param("x" * 50, id="same-as-secret-key"),
+])
+def test_production_refuses_a_missing_short_or_shared_jwt_key(jwt_key):
+    env = {"DEBUG": "false", "SECRET_KEY": "x" * 50}
+    if jwt_key is not None:
+        env["JWT_SIGNING_KEY"] = jwt_key
+    result = _start(**env)
+    assert result.returncode != 0 and "JWT_SIGNING_KEY must be set" in result.stderr
+
+
+def test_development_has_a_jwt_key_of_its_own():
+    assert _start(DEBUG="true").returncode == 0
 
 
 def test_a_bad_boolean_is_an_error_not_false():
-    result = _start(DEBUG="maybe", SECRET_KEY="x" * 50)
+    result = _start(DEBUG="maybe", SECRET_KEY="x" * 50, JWT_SIGNING_KEY="j" * 32)
     assert result.returncode != 0 and "maybe" in result.stderr
 
 

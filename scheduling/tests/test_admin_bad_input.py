@@ -4,6 +4,7 @@ errors or ignored, never a 500."""
 import pytest
 from django.urls import reverse
 
+from healthsvc.testing import force_login_verified
 from scheduling.models import AppointmentSlot
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ HUGE = "99999999999999999999999"
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    client.force_login(admin_user)
+    force_login_verified(client, admin_user)
     client.raise_request_exception = False
     return client
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from healthsvc.testing import force_login_verified
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.tests.factories import SlotFactory
@@ -25,7 +26,7 @@ VIEW = ["view_appointment", "view_todayappointment", "view_appointmentslot", "vi
 def viewer_client(client):
     viewer = UserFactory(role=User.Role.ADMIN, is_staff=True)
     viewer.user_permissions.set(Permission.objects.filter(codename__in=VIEW))
-    client.force_login(viewer)
+    force_login_verified(client, viewer)
     return client
 
 
@@ -71,7 +72,7 @@ def test_a_viewer_cannot_record_outcomes_on_todays_appointments(viewer_client, c
     _post_action(viewer_client, "admin:scheduling_todayappointment_changelist", action, started_today.pk)
     started_today.refresh_from_db()
     assert started_today.status == "confirmed"
-    client.force_login(admin_user)  # and an admin can: the row was there to act on
+    force_login_verified(client, admin_user)  # and an admin can: the row was there to act on
     _post_action(client, "admin:scheduling_todayappointment_changelist", action, started_today.pk)
     started_today.refresh_from_db()
     assert started_today.status != "confirmed"

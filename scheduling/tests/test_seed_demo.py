@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -30,9 +31,9 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
 
     out = capsys.readouterr().out
     assert "admin@healthsvc.local" in out and "patient@healthsvc.local" in out
-    admin = authenticate(email="admin@healthsvc.local", password="admin-demo-2026")
-    patient = authenticate(email="patient@healthsvc.local", password="patient-demo-2026")
-    doctor = authenticate(email="dr.mehta@healthsvc.local", password="doctor-demo-2026")
+    admin = authenticate(RequestFactory().post("/"), email="admin@healthsvc.local", password="admin-demo-2026")
+    patient = authenticate(RequestFactory().post("/"), email="patient@healthsvc.local", password="patient-demo-2026")
+    doctor = authenticate(RequestFactory().post("/"), email="dr.mehta@healthsvc.local", password="doctor-demo-2026")
     assert admin is not None and admin.role == "admin" and admin.is_staff
     assert patient is not None and hasattr(patient, "patient") and hasattr(doctor, "doctor")
     booked = Appointment.objects.get(patient=patient.patient)

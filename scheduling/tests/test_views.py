@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import PatientFactory, UserFactory
 from clinics.tests.factories import DoctorFactory
+from healthsvc.testing import force_login_verified
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
 from scheduling.tests.factories import SlotFactory
@@ -88,7 +89,7 @@ def test_doctor_cannot_book(doctor_client, slot):
 @pytest.mark.parametrize("name", DOCTOR_PAGES)
 def test_doctor_pages_need_a_doctor(patient_client, admin_user, name):
     assert patient_client.get(reverse(f"scheduling:{name}")).status_code == 403
-    patient_client.force_login(admin_user)
+    force_login_verified(patient_client, admin_user)
     assert patient_client.get(reverse(f"scheduling:{name}")).status_code == 403
 
 
