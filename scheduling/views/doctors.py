@@ -1,5 +1,6 @@
 """Doctors' pages for running the day: the day's visits and load, one visit
-(outcome and notes), approving pending bookings and cancelling a visit."""
+(outcome, the clinical note and the note for the patient), approving pending
+bookings and cancelling a visit."""
 
 from datetime import date, timedelta
 from itertools import groupby
@@ -83,14 +84,15 @@ def doctor_appointment(request, appointment_id: int):
     """A visit: the patient's medical summary, the outcome and the notes."""
     appointment = appointment_or_404(request.user, appointment_id)
     initial = {"status": appointment.status if appointment.status in OUTCOME_STATUSES else "",
-               "notes": appointment.notes}
+               "notes": appointment.notes, "note_for_patient": appointment.note_for_patient}
     form = OutcomeForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_set_outcome(
                 appointment_id=appointment.pk, status=form.cleaned_data["status"] or None,
-                notes=form.cleaned_data["notes"], by=request.user,
+                notes=form.cleaned_data["notes"], note_for_patient=form.cleaned_data["note_for_patient"],
+                by=request.user,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -125,8 +127,10 @@ def _cancel_or_decline(request, appointment_id: int, *, decline: bool):
         messages.error(request, "Please give the patient a reason.")
         return redirect("scheduling:doctor-appointment", appointment.pk)
     service = services.appointment_decline if decline else services.appointment_cancel
+    # A decline carries the reason only; a cancel may add a note for the doctor and staff.
+    extra = {} if decline else {"internal_note": form.cleaned_data["internal_note"]}
     try:
-        service(appointment_id=appointment.pk, by=request.user, reason=form.cleaned_data["reason"])
+        service(appointment_id=appointment.pk, by=request.user, reason=form.cleaned_data["reason"], **extra)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("scheduling:doctor-appointment", appointment.pk)
