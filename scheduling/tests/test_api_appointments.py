@@ -67,7 +67,8 @@ def test_patient_books_a_slot_for_themselves(auth_client, patient, slot):
         "id": appointment.pk, "patient_id": patient.pk, "doctor_id": slot.doctor_id, "clinic_id": slot.clinic_id,
         "slot_id": slot.pk, "slot_datetime": _z(slot.start), "status": "confirmed",
         "reason_for_visit": "Chest pain", "notes": None, "note_for_patient": "", "cancelled_at": None,
-        "cancelled_reason": "", "cancelled_internal_note": None, "created_at": _z(appointment.created_at), "updated_at": _z(appointment.updated_at),
+        "cancelled_reason": "", "cancelled_internal_note": None,
+        "created_at": _z(appointment.created_at), "updated_at": _z(appointment.updated_at),
     }
     assert appointment.booked_by == patient.user
     slot.refresh_from_db()

@@ -5,6 +5,7 @@ bookings and cancelling a visit."""
 from datetime import date, timedelta
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
+from accounts.selectors import patient_is_readable
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
@@ -70,10 +72,17 @@ def _age(born: date | None, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _visit_context(appointment: Appointment, form: OutcomeForm) -> dict:
+def _visit_context(request, appointment: Appointment, form: OutcomeForm) -> dict:
+    """The visit page's context. The patient's medical summary is there only
+    while the doctor may read the patient (a current or recent visit, the
+    same rule as GET /api/v1/patients/{id}): an old or cancelled visit's page
+    shows the visit, not the patient's allergies."""
     today = timezone.localdate(timezone=appointment.clinic.tzinfo)
+    readable = patient_is_readable(user=request.user, patient_id=appointment.patient_id)
     return {
-        "appointment": appointment, "form": form, "age": _age(appointment.patient.date_of_birth, today),
+        "appointment": appointment, "form": form, "patient_readable": readable,
+        "age": _age(appointment.patient.date_of_birth, today) if readable else None,
+        "access_days": settings.DOCTOR_PATIENT_ACCESS_DAYS,
         "cancel_form": DoctorCancelForm() if appointment.is_changeable else None,
         "decline_form": DeclineForm() if appointment.status == Appointment.Status.PENDING else None,
     }
@@ -100,7 +109,8 @@ def doctor_appointment(request, appointment_id: int):
         else:
             messages.success(request, f"Saved the visit of {appointment.patient.user.name}.")
             return redirect(day_url(appointment))
-    return render(request, "scheduling/doctor_appointment.html", _visit_context(appointment, form), status=status)
+    return render(request, "scheduling/doctor_appointment.html", _visit_context(request, appointment, form),
+                  status=status)
 
 
 @require_POST
