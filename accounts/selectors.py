@@ -1,21 +1,46 @@
 """Reads for patients, scoped to who is asking."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.exceptions import PatientNotFoundError
 from accounts.models import Patient, User
 
+# The appointment statuses that let a doctor read the patient, as the strings
+# scheduling.models.Appointment.Status stores: accounts sits below scheduling
+# and may not import it. A cancelled appointment grants nothing.
+_DOCTOR_READS_THROUGH = ("pending", "confirmed", "completed", "no_show")
+
+
+def _doctor_care_relation(doctor) -> Exists:
+    """Whether the patient (the outer row) has a current or recent visit with
+    the doctor: one not cancelled whose visit has not ended or ended within
+    DOCTOR_PATIENT_ACCESS_DAYS. A visit left pending or confirmed long after
+    it ended is not a current one, so it ages out too."""
+    # The appointment model, reached through the relation so that accounts
+    # does not import scheduling; the lookup is served by the (patient, start) index.
+    appointment = Patient._meta.get_field("appointments").related_model
+    since = timezone.now() - timedelta(days=settings.DOCTOR_PATIENT_ACCESS_DAYS)
+    return Exists(appointment.objects.filter(
+        patient=OuterRef("pk"), doctor=doctor, status__in=_DOCTOR_READS_THROUGH, end__gte=since,
+    ))
+
 
 def patient_list_for_user(*, user: User) -> QuerySet[Patient]:
     """Patients the user may see: all for admins, themselves for a patient,
-    those with an appointment with them for a doctor, none otherwise."""
+    for an active doctor those with a current or recent visit with them
+    (_doctor_care_relation), none otherwise."""
     patients = Patient.objects.select_related("user").order_by("id")
     if user.role == User.Role.ADMIN:
         return patients
     if user.role == User.Role.PATIENT:
         return patients.filter(user=user)
-    if user.role == User.Role.DOCTOR and hasattr(user, "doctor"):
-        return patients.filter(appointments__doctor=user.doctor).distinct()
+    doctor = getattr(user, "doctor", None) if user.role == User.Role.DOCTOR else None
+    if doctor is not None and doctor.is_active:
+        return patients.filter(_doctor_care_relation(doctor))
     return patients.none()
 
 
@@ -26,3 +51,9 @@ def patient_get_for_user(*, user: User, patient_id: int) -> Patient:
         return patient_list_for_user(user=user).get(pk=patient_id)
     except Patient.DoesNotExist:
         raise PatientNotFoundError() from None
+
+
+def patient_is_readable(*, user: User, patient_id: int) -> bool:
+    """Whether the user may read the patient's profile and medical summary (the
+    rule of patient_list_for_user), in one query, for pages that show it only then."""
+    return patient_list_for_user(user=user).filter(pk=patient_id).exists()

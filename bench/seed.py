@@ -192,8 +192,9 @@ def seed(size: str) -> dict:
                 ORDER BY s.start, s.id LIMIT %(n)s
             ), booked AS (
                 INSERT INTO scheduling_appointment (created_at, updated_at, start, "end", status, reason_for_visit,
-                    notes, cancelled_reason, clinic_id, doctor_id, patient_id, slot_id)
-                SELECT now(), now(), picked.start, picked."end", 'confirmed', '', '', '', picked.clinic_id,
+                    notes, note_for_patient, cancelled_reason, cancelled_internal_note, clinic_id, doctor_id,
+                    patient_id, slot_id)
+                SELECT now(), now(), picked.start, picked."end", 'confirmed', '', '', '', '', '', picked.clinic_id,
                     picked.doctor_id, 1 + picked.k %% %(p0)s, picked.id
                 FROM picked RETURNING slot_id
             )

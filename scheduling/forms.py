@@ -83,8 +83,14 @@ class OutcomeForm(forms.Form):
         help_text="Can be recorded once the visit has started.",
     )
     notes = forms.CharField(
-        label="Notes", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
-        help_text="Visible to you and clinic staff.",
+        label="Clinical note", required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+        help_text="Only you and clinic staff see this.",
+    )
+    note_for_patient = forms.CharField(
+        label="Note for the patient", required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        help_text="The patient sees this, e.g. “Take the tablets with food; come back in three months.”",
     )
 
 
@@ -106,7 +112,7 @@ class SlotCreateForm(forms.Form):
 # --- doctors: the visit -------------------------------------------------------------
 
 
-class DoctorCancelForm(forms.Form):
+class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the patient", max_length=2000,
         help_text="The patient sees this, e.g. “Dr. Rao is away that day; please book another time.”",
@@ -114,8 +120,12 @@ class DoctorCancelForm(forms.Form):
     )
 
 
-class DeclineForm(DoctorCancelForm):
-    pass
+class DoctorCancelForm(DeclineForm):
+    internal_note = forms.CharField(
+        label="Internal note", required=False, max_length=2000,
+        help_text="Only you and clinic staff see this.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+    )
 
 
 # --- doctors: the weekly rules, generation, slots and time off ----------------------

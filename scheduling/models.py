@@ -140,12 +140,18 @@ class Appointment(TimeStampedModel):
     end = models.DateTimeField(editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     reason_for_visit = models.TextField(blank=True, max_length=2000)
-    notes = models.TextField(blank=True, max_length=5000)
+    # Two notes, because two readers: the clinical note stays with the doctor
+    # and staff (the API gives a patient null), the other is written for the patient.
+    notes = models.TextField(blank=True, max_length=5000, help_text="Clinical note: the doctor and staff only.")
+    note_for_patient = models.TextField(blank=True, max_length=5000, help_text="Written for the patient to read.")
     booked_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_reason = models.TextField(blank=True, max_length=2000)
+    cancelled_reason = models.TextField(blank=True, max_length=2000, help_text="Shown to the patient.")
+    cancelled_internal_note = models.TextField(
+        blank=True, max_length=2000, help_text="Why it was cancelled, for the doctor and staff only."
+    )
     cancelled_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -219,6 +219,13 @@ BOOKING_POLICY = {
     "max_active_bookings_per_patient": env.int("BOOKING_MAX_ACTIVE_PER_PATIENT", default=6),
 }
 
+# --- Access to patients ---------------------------------------------------------
+# A doctor reads a patient's profile and medical summary only through a visit
+# that has not ended or ended within this many days (accounts/selectors.py).
+DOCTOR_PATIENT_ACCESS_DAYS = env.int("DOCTOR_PATIENT_ACCESS_DAYS", default=180)
+if DOCTOR_PATIENT_ACCESS_DAYS < 0:
+    raise ImproperlyConfigured("DOCTOR_PATIENT_ACCESS_DAYS must be 0 or more.")
+
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

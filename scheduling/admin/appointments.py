@@ -67,10 +67,11 @@ class AppointmentAdmin(ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelA
     ordering = ("-start",)
     fields = (
         "patient", "doctor", "clinic", "slot", "local_start", "local_end", "status_label", "reason_for_visit",
-        "notes", "booked_by", "local_cancelled_at", "cancelled_reason", "cancelled_by", "local_created",
-        "local_updated",
+        "notes", "note_for_patient", "booked_by", "local_cancelled_at", "cancelled_reason", "cancelled_internal_note",
+        "cancelled_by", "local_created", "local_updated",
     )
-    readonly_fields = tuple(f for f in fields if f != "notes")
+    # The two notes are editable; each field's help text says who reads it.
+    readonly_fields = tuple(f for f in fields if f not in {"notes", "note_for_patient"})
     actions = ["confirm_appointments", "decline_appointments", "cancel_appointments"]
 
     @admin.display(description="Patient", ordering="patient__user__name")
@@ -111,7 +112,8 @@ class AppointmentAdmin(ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelA
 
     def save_model(self, request, obj, form, change):
         # Only the notes are editable here; they go through the core like an outcome.
-        services.appointment_set_outcome(appointment_id=obj.pk, notes=form.cleaned_data["notes"], by=request.user)
+        services.appointment_set_outcome(appointment_id=obj.pk, notes=form.cleaned_data["notes"],
+                                         note_for_patient=form.cleaned_data["note_for_patient"], by=request.user)
 
     def _each(self, request, queryset, act, *, done_text: str, refused_text: str) -> None:
         done, refused = apply_each(((f"#{pk}", pk) for pk in queryset.values_list("pk", flat=True)), act)

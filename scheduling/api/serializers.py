@@ -44,7 +44,8 @@ def _at_least_one(attrs: dict, names: str) -> dict:
     return attrs
 
 
-# Who reads an appointment's clinical notes (a patient gets null).
+# Who reads an appointment's clinical note and internal cancellation note (a
+# patient gets null); `note_for_patient` and `cancelled_reason` are for everyone.
 NOTE_READERS = frozenset({User.Role.DOCTOR, User.Role.ADMIN})
 
 
@@ -145,18 +146,28 @@ class AppointmentOutputSerializer(serializers.Serializer):
     notes = serializers.SerializerMethodField(
         help_text="The doctor's clinical note: the doctor and staff see it, a patient gets null."
     )
+    note_for_patient = serializers.CharField(read_only=True, help_text="Written by the doctor for the patient to read.")
     cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    cancelled_reason = serializers.CharField(read_only=True)
+    cancelled_reason = serializers.CharField(read_only=True, help_text="Why it was cancelled; shown to the patient.")
+    cancelled_internal_note = serializers.SerializerMethodField(
+        help_text="The cancel's internal_note: the doctor and staff see it, a patient gets null."
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
-
-    @extend_schema_field({"type": "string", "nullable": True})
-    def get_notes(self, appointment) -> str | None:
+    def _for_note_readers(self, value: str) -> str | None:
         # Shown only when the caller (context["viewer"]) is a doctor or staff:
         # a serializer used without saying who asks shows nobody the notes.
         viewer = self.context.get("viewer")
-        return appointment.notes if viewer is not None and viewer.role in NOTE_READERS else None
+        return value if viewer is not None and viewer.role in NOTE_READERS else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_notes(self, appointment) -> str | None:
+        return self._for_note_readers(appointment.notes)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_cancelled_internal_note(self, appointment) -> str | None:
+        return self._for_note_readers(appointment.cancelled_internal_note)
 
 
 class AppointmentBookInputSerializer(InputSerializer):
@@ -171,9 +182,15 @@ class AppointmentBookInputSerializer(InputSerializer):
 
 
 class AppointmentCancelInputSerializer(InputSerializer):
-    """Why the appointment is cancelled (optional)."""
+    """Why the appointment is cancelled (optional): a reason for the patient,
+    and an internal note for the doctor and staff (not from a patient)."""
 
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                   help_text="Shown to the patient.")
+    internal_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Only the doctor and staff see it; a patient sending one gets 403.",
+    )
 
 
 class AppointmentDeclineInputSerializer(InputSerializer):
@@ -195,14 +212,18 @@ class OutcomeStatusField(serializers.ChoiceField):
 
 
 class AppointmentOutcomeInputSerializer(InputSerializer):
-    """How the visit went and the doctor's notes; at least one of the two."""
+    """How the visit went, the doctor's clinical note and the note for the
+    patient; at least one of them."""
 
     status = OutcomeStatusField(required=False, help_text="completed or no_show, once the visit has started.")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000,
+                                  help_text="Clinical note: only the doctor and staff see it.")
+    note_for_patient = serializers.CharField(required=False, allow_blank=True, max_length=5000,
+                                             help_text="The patient sees this.")
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give a status, notes, or both.")
+            raise serializers.ValidationError("Give a status, notes, a note for the patient, or more than one.")
         return attrs
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clinics.models import Doctor
+from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment
 
@@ -77,32 +78,48 @@ def check_changeable(appointment: Appointment, *, verb: str) -> None:
         raise refusal
 
 
-def _cancel(appointment: Appointment, *, by: User | None, reason: str) -> Appointment:
+def _cancel(appointment: Appointment, *, by: User | None, reason: str, internal_note: str = "") -> Appointment:
     """Cancel a locked appointment and give its place back to the slot."""
     slot = slot_get_for_update(slot_id=appointment.slot_id)
     _move(appointment, Status.CANCELLED)
     appointment.cancelled_at = timezone.now()
     appointment.cancelled_reason = reason or ""
+    appointment.cancelled_internal_note = internal_note or ""
     appointment.cancelled_by = by
-    appointment.save(update_fields=["status", "cancelled_at", "cancelled_reason", "cancelled_by", "updated_at"])
+    appointment.save(update_fields=[
+        "status", "cancelled_at", "cancelled_reason", "cancelled_internal_note", "cancelled_by", "updated_at",
+    ])
     change_booked_count(slot, -1)
     return appointment
 
 
+def check_may_write_internal_note(by: User | None) -> None:
+    """An internal note is for the doctor and staff: a patient, who would never
+    read it back, may not write one. Raises PermissionDeniedError."""
+    if by is not None and by.role == User.Role.PATIENT:
+        raise PermissionDeniedError("Only the doctor or clinic staff may leave an internal note.")
+
+
 @transaction.atomic
-def appointment_cancel(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
+def appointment_cancel(
+    *, appointment_id: int, by: User | None = None, reason: str = "", internal_note: str = ""
+) -> Appointment:
     """Cancel an active appointment and give its place back to the slot.
+    `reason` is shown to the patient, `internal_note` only to the doctor and staff.
 
     Locks the appointment, then its slot. Raises AppointmentNotFoundError,
-    InvalidStateError (not active, or the visit has begun) and, for a patient
-    inside the clinic's cancellation window, CancellationWindowPassedError.
+    PermissionDeniedError (a patient's internal note), InvalidStateError (not
+    active, or the visit has begun) and, for a patient inside the clinic's
+    cancellation window, CancellationWindowPassedError.
     """
+    if internal_note:
+        check_may_write_internal_note(by)
     # Locking the appointment first makes a second cancel (or a reschedule)
     # of it wait, then see the new status and refuse.
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     check_changeable(appointment, verb="cancelled")
     policy_check_change(appointment=appointment, by=by)
-    return _cancel(appointment, by=by, reason=reason)
+    return _cancel(appointment, by=by, reason=reason, internal_note=internal_note)
 
 
 @transaction.atomic
@@ -128,9 +145,11 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
 
 @transaction.atomic
 def appointment_set_outcome(
-    *, appointment_id: int, status: str | None = None, notes: str | None = None, by: User | None = None
+    *, appointment_id: int, status: str | None = None, notes: str | None = None,
+    note_for_patient: str | None = None, by: User | None = None,
 ) -> Appointment:
-    """Record how a visit went (completed / no-show) and the doctor's notes.
+    """Record how a visit went (completed / no-show), the doctor's clinical
+    note (doctor and staff only) and the note for the patient; None leaves one as it is.
 
     Locks the appointment. Raises InvalidStateError for a transition the
     status does not allow, or an outcome before the visit has started.
@@ -149,5 +168,8 @@ def appointment_set_outcome(
     if notes is not None:
         appointment.notes = notes
         fields.append("notes")
+    if note_for_patient is not None:
+        appointment.note_for_patient = note_for_patient
+        fields.append("note_for_patient")
     appointment.save(update_fields=fields)
     return appointment

@@ -123,10 +123,12 @@ def test_notes_are_saved_through_the_core(staff_client, doctor, admin_user, monk
     seen = []
     real = services.appointment_set_outcome
     monkeypatch.setattr(services, "appointment_set_outcome", lambda **kw: (seen.append(kw), real(**kw))[1])
-    staff_client.post(reverse("admin:scheduling_appointment_change", args=[appointment.pk]), {"notes": "Called"})
+    staff_client.post(reverse("admin:scheduling_appointment_change", args=[appointment.pk]),
+                      {"notes": "Called", "note_for_patient": "Please bring your reports"})
     appointment.refresh_from_db()
-    assert appointment.notes == "Called"
-    assert seen == [{"appointment_id": appointment.pk, "notes": "Called", "by": admin_user}]
+    assert (appointment.notes, appointment.note_for_patient) == ("Called", "Please bring your reports")
+    assert seen == [{"appointment_id": appointment.pk, "notes": "Called",
+                     "note_for_patient": "Please bring your reports", "by": admin_user}]
 
 
 def test_cancel_page_lists_times_in_clinic_time(staff_client, doctor):

@@ -21,7 +21,7 @@ OPERATIONS = {
     ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422", "429"},
     ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404", "429"},
     ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "404", "409", "429"},
+    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "403", "404", "409", "429"},
     ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409", "429"},
     ("/api/v1/appointments/{appointment_id}/confirm", "post"): {"200", "401", "403", "404", "409", "429"},
     ("/api/v1/appointments/{appointment_id}/decline", "post"): {"200", "400", "401", "403", "404", "409", "429"},

@@ -16,7 +16,8 @@ from scheduling.tests.factories import SlotFactory
 pytestmark = pytest.mark.django_db
 
 APPOINTMENT_FIELDS = {"id", "patient_id", "doctor_id", "clinic_id", "slot_id", "slot_datetime", "status",
-                      "reason_for_visit", "notes", "cancelled_at", "cancelled_reason", "created_at", "updated_at"}
+                      "reason_for_visit", "notes", "note_for_patient", "cancelled_at", "cancelled_reason",
+                      "cancelled_internal_note", "created_at", "updated_at"}
 BOOK_URL = reverse("api:appointment-book")
 LIST_URL = reverse("api:appointment-list")
 
@@ -65,7 +66,8 @@ def test_patient_books_a_slot_for_themselves(auth_client, patient, slot):
     assert body == {
         "id": appointment.pk, "patient_id": patient.pk, "doctor_id": slot.doctor_id, "clinic_id": slot.clinic_id,
         "slot_id": slot.pk, "slot_datetime": _z(slot.start), "status": "confirmed",
-        "reason_for_visit": "Chest pain", "notes": None, "cancelled_at": None, "cancelled_reason": "",
+        "reason_for_visit": "Chest pain", "notes": None, "note_for_patient": "", "cancelled_at": None,
+        "cancelled_reason": "", "cancelled_internal_note": None,
         "created_at": _z(appointment.created_at), "updated_at": _z(appointment.updated_at),
     }
     assert appointment.booked_by == patient.user
@@ -539,14 +541,14 @@ def test_list_filters_present_but_empty_or_malformed_are_validation_errors(auth_
     assert set(body["errors"]) == set(params)
 
 
-def test_schema_says_an_outcome_needs_a_status_or_notes():
+def test_schema_says_an_outcome_needs_a_status_or_a_note():
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/v1/appointments/{appointment_id}"]["patch"]
     assert operation["requestBody"]["required"] is True
     component = schema["components"]["schemas"]["PatchedAppointmentOutcomeInput"]
-    assert component["anyOf"] == [{"required": ["status"]}, {"required": ["notes"]}]
+    assert component["anyOf"] == [{"required": ["status"]}, {"required": ["notes"]}, {"required": ["note_for_patient"]}]
 
 
 def test_the_doctors_notes_are_for_the_doctor_and_staff_a_patient_gets_null(auth_client, patient, doctor, slot,

@@ -1,9 +1,11 @@
 """Doctors' pages for running the day: the day's visits and load, one visit
-(outcome and notes), approving pending bookings and cancelling a visit."""
+(outcome, the clinical note and the note for the patient), approving pending
+bookings and cancelling a visit."""
 
 from datetime import date, timedelta
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
+from accounts.selectors import patient_is_readable
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
@@ -69,10 +72,17 @@ def _age(born: date | None, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _visit_context(appointment: Appointment, form: OutcomeForm) -> dict:
+def _visit_context(request, appointment: Appointment, form: OutcomeForm) -> dict:
+    """The visit page's context. The patient's medical summary is there only
+    while the doctor may read the patient (a current or recent visit, the
+    same rule as GET /api/v1/patients/{id}): an old or cancelled visit's page
+    shows the visit, not the patient's allergies."""
     today = timezone.localdate(timezone=appointment.clinic.tzinfo)
+    readable = patient_is_readable(user=request.user, patient_id=appointment.patient_id)
     return {
-        "appointment": appointment, "form": form, "age": _age(appointment.patient.date_of_birth, today),
+        "appointment": appointment, "form": form, "patient_readable": readable,
+        "age": _age(appointment.patient.date_of_birth, today) if readable else None,
+        "access_days": settings.DOCTOR_PATIENT_ACCESS_DAYS,
         "cancel_form": DoctorCancelForm() if appointment.is_changeable else None,
         "decline_form": DeclineForm() if appointment.status == Appointment.Status.PENDING else None,
     }
@@ -83,14 +93,15 @@ def doctor_appointment(request, appointment_id: int):
     """A visit: the patient's medical summary, the outcome and the notes."""
     appointment = appointment_or_404(request.user, appointment_id)
     initial = {"status": appointment.status if appointment.status in OUTCOME_STATUSES else "",
-               "notes": appointment.notes}
+               "notes": appointment.notes, "note_for_patient": appointment.note_for_patient}
     form = OutcomeForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_set_outcome(
                 appointment_id=appointment.pk, status=form.cleaned_data["status"] or None,
-                notes=form.cleaned_data["notes"], by=request.user,
+                notes=form.cleaned_data["notes"], note_for_patient=form.cleaned_data["note_for_patient"],
+                by=request.user,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -98,7 +109,8 @@ def doctor_appointment(request, appointment_id: int):
         else:
             messages.success(request, f"Saved the visit of {appointment.patient.user.name}.")
             return redirect(day_url(appointment))
-    return render(request, "scheduling/doctor_appointment.html", _visit_context(appointment, form), status=status)
+    return render(request, "scheduling/doctor_appointment.html", _visit_context(request, appointment, form),
+                  status=status)
 
 
 @require_POST
@@ -125,8 +137,10 @@ def _cancel_or_decline(request, appointment_id: int, *, decline: bool):
         messages.error(request, "Please give the patient a reason.")
         return redirect("scheduling:doctor-appointment", appointment.pk)
     service = services.appointment_decline if decline else services.appointment_cancel
+    # A decline carries the reason only; a cancel may add a note for the doctor and staff.
+    extra = {} if decline else {"internal_note": form.cleaned_data["internal_note"]}
     try:
-        service(appointment_id=appointment.pk, by=request.user, reason=form.cleaned_data["reason"])
+        service(appointment_id=appointment.pk, by=request.user, reason=form.cleaned_data["reason"], **extra)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("scheduling:doctor-appointment", appointment.pk)

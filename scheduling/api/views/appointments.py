@@ -50,7 +50,8 @@ def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
 _BOOK_EXAMPLE_RESPONSE = {
     "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
     "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "Chest pain on exertion",
-    "notes": "", "cancelled_at": None, "cancelled_reason": "",
+    "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
+    "cancelled_internal_note": None,
     "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
 }
 
@@ -169,7 +170,8 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_partial_update", tags=["appointments"],
-        summary="Record the visit's outcome (completed / no_show, once it has started) and notes.",
+        summary="Record the visit's outcome (completed / no_show, once it has started), the clinical note "
+                "(doctor and staff only) and the note for the patient.",
         request=AppointmentOutcomeInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
@@ -198,7 +200,8 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
         responses={
             200: AppointmentOutputSerializer,
             **errors(
-                400, 401, 404,
+                400, 401, 403, 404,
+                texts={403: "PERMISSION_DENIED: a patient sent an internal_note."},
                 conflict="INVALID_STATE: it is already cancelled, completed or a no-show, or the visit has begun; "
                          + CHANGE_CONFLICTS,
             ),
@@ -207,7 +210,9 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         data = AppointmentCancelInputSerializer.validated(request.data)
-        appointment = services.appointment_cancel(appointment_id=appointment.pk, by=request.user, reason=data["reason"])
+        appointment = services.appointment_cancel(
+            appointment_id=appointment.pk, by=request.user, reason=data["reason"], internal_note=data["internal_note"]
+        )
         return Response(appointment_data(request, appointment))
 
 
