@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "healthsvc.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise: static files keep their far-future caching.
+    "healthsvc.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -265,6 +267,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Security headers -------------------------------------------------------
+# Cache-Control: no-store on every dynamic response but the catalogue's
+# anonymous answers: healthsvc.middleware.NoStoreMiddleware (no setting).
 
 LOGGING = {
     "version": 1,

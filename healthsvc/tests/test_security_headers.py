@@ -1,0 +1,138 @@
+"""Response headers: Cache-Control no-store on everything that may carry
+patient data or tokens."""
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tests.factories import TEST_PASSWORD
+from healthsvc.middleware import NoStoreMiddleware, cacheable_when_anonymous
+from scheduling.tests.factories import AppointmentFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _no_store(response) -> bool:
+    return "no-store" in [part.strip() for part in response.get("Cache-Control", "").split(",")]
+
+
+# --- Cache-Control: no-store ------------------------------------------------------
+
+
+def test_login_answer_with_tokens_is_no_store(api_client, patient):
+    response = api_client.post(reverse("api:auth-login"), {"email": "pat@example.com", "password": TEST_PASSWORD})
+    assert response.status_code == 200 and "access" in response.json()
+    assert _no_store(response)
+
+
+def test_failed_login_is_no_store_too(api_client, patient):
+    response = api_client.post(reverse("api:auth-login"), {"email": "pat@example.com", "password": "wrong-password"})
+    assert response.status_code == 401 and _no_store(response)
+
+
+def test_register_answer_with_tokens_is_no_store(api_client):
+    response = api_client.post(reverse("api:auth-register"),
+                               {"name": "Asha Rao", "email": "asha@example.com", "password": "plum-orchard-sunset-42"})
+    assert response.status_code == 201 and "refresh" in response.json()
+    assert _no_store(response)
+
+
+def test_refresh_answer_with_tokens_is_no_store(api_client, patient):
+    response = api_client.post(reverse("api:auth-refresh"), {"refresh": str(RefreshToken.for_user(patient.user))})
+    assert response.status_code == 200 and "access" in response.json()
+    assert _no_store(response)
+
+
+def test_logout_and_profile_are_no_store(auth_client, patient):
+    client = auth_client(patient.user)
+    assert _no_store(client.get(reverse("api:auth-profile")))
+    refresh = str(RefreshToken.for_user(patient.user))
+    response = client.post(reverse("api:auth-logout"), {"refresh": refresh})
+    assert response.status_code in (200, 204) and _no_store(response)
+
+
+def test_patient_me_is_no_store(auth_client, patient):
+    response = auth_client(patient.user).get("/api/v1/patients/me")
+    assert response.status_code == 200 and response.json()["id"] == patient.pk
+    assert _no_store(response)
+
+
+def test_appointment_detail_is_no_store(auth_client, patient):
+    appointment = AppointmentFactory(patient=patient)
+    response = auth_client(patient.user).get(f"/api/v1/appointments/{appointment.pk}")
+    assert response.status_code == 200 and response.json()["id"] == appointment.pk
+    assert _no_store(response)
+
+
+def test_api_errors_are_no_store(api_client):
+    assert _no_store(api_client.get("/api/v1/patients/me"))  # 401
+    assert _no_store(api_client.get("/api/v1/no-such-thing"))  # 404
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/register/", "/accounts/password/reset/"])
+def test_anonymous_account_pages_are_no_store(client, path):
+    response = client.get(path)
+    assert response.status_code == 200 and _no_store(response)
+
+
+def test_portal_pages_of_a_signed_in_patient_are_no_store(patient_client, patient):
+    appointment = AppointmentFactory(patient=patient)
+    for path in ["/profile/", "/appointments/", f"/appointments/{appointment.pk}/", "/accounts/password/change/", "/"]:
+        response = patient_client.get(path)
+        assert response.status_code == 200 and _no_store(response), path
+
+
+def test_the_admin_is_no_store(staff_client):
+    response = staff_client.get("/admin/")
+    assert response.status_code == 200 and _no_store(response)
+
+
+def test_anonymous_catalogue_read_keeps_its_etag_and_304(api_client, doctor, settings):
+    settings.CATALOGUE_CACHE_SECONDS = 30
+    SlotFactory(doctor=doctor)
+    for path in ["/api/v1/doctors", "/api/v1/clinics", f"/api/v1/slots?doctor_id={doctor.pk}"]:
+        first = api_client.get(path)
+        assert first.status_code == 200 and first["ETag"] and not _no_store(first), path
+        again = api_client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again["ETag"] == first["ETag"] and not _no_store(again), path
+
+
+def test_catalogue_read_by_a_signed_in_caller_is_no_store(auth_client, patient, patient_client, doctor, settings):
+    settings.CATALOGUE_CACHE_SECONDS = 30
+    by_token = auth_client(patient.user).get("/api/v1/doctors")
+    assert by_token.status_code == 200 and by_token["ETag"] and _no_store(by_token)
+    by_session = patient_client.get("/api/v1/doctors")
+    assert by_session.status_code == 200 and _no_store(by_session)
+    not_modified = auth_client(patient.user).get("/api/v1/doctors", HTTP_IF_NONE_MATCH=by_token["ETag"])
+    assert not_modified.status_code == 304 and _no_store(not_modified)
+
+
+def test_static_files_keep_their_own_caching(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # tests never run collectstatic
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200 and not _no_store(response)
+    assert "Content-Security-Policy" not in response
+
+
+def test_a_view_that_did_not_opt_in_loses_its_own_cache_headers():
+    def view(request):
+        return HttpResponse("secret", headers={"Cache-Control": "public, max-age=600"})
+
+    response = NoStoreMiddleware(view)(RequestFactory().get("/anything"))
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_an_opted_in_response_is_no_store_when_a_bearer_token_was_sent():
+    def view(request):
+        return cacheable_when_anonymous(HttpResponse("{}", headers={"ETag": '"x"'}))
+
+    request = RequestFactory().get("/api/v1/doctors", HTTP_AUTHORIZATION="Bearer whatever")
+    assert NoStoreMiddleware(view)(request)["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in NoStoreMiddleware(view)(RequestFactory().get("/api/v1/doctors"))
+
+
+def test_never_cache_keeps_its_fuller_header(client):
+    response = client.get("/healthz")
+    assert _no_store(response) and "max-age=0" in response["Cache-Control"]
