@@ -1,5 +1,9 @@
 """Response headers: Cache-Control no-store on everything that may carry
-patient data or tokens."""
+patient data or tokens, and the Content-Security-Policy
+(tests_browser/test_csp.py checks the policy in Chromium, page by page)."""
+
+import re
+from pathlib import Path
 
 import pytest
 from django.http import HttpResponse
@@ -12,6 +16,8 @@ from healthsvc.middleware import NoStoreMiddleware, cacheable_when_anonymous
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _no_store(response) -> bool:
@@ -136,3 +142,72 @@ def test_an_opted_in_response_is_no_store_when_a_bearer_token_was_sent():
 def test_never_cache_keeps_its_fuller_header(client):
     response = client.get("/healthz")
     assert _no_store(response) and "max-age=0" in response["Cache-Control"]
+
+
+# --- Content-Security-Policy ---------------------------------------------------------
+
+
+def _policy(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {name: values for name, *values in (part.split() for part in header.split(";") if part.strip())}
+
+
+def _page_nonce(response) -> str:
+    return re.search(rb'<script src="[^"]*site\.js" nonce="([^"]+)"', response.content).group(1).decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/register/", "/doctors/"])
+def test_portal_pages_get_a_strict_policy_with_the_pages_nonce(client, path):
+    response = client.get(path)
+    policy = _policy(response)
+    assert response.status_code == 200
+    assert policy["script-src"] == ["'self'", f"'nonce-{_page_nonce(response)}'"]
+    assert policy["style-src"][0] == "'self'" and policy["default-src"] == ["'self'"]
+    assert (policy["object-src"], policy["base-uri"], policy["frame-ancestors"], policy["form-action"]) == (
+        ["'none'"], ["'none'"], ["'none'"], ["'self'"])
+    header = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in header and "unsafe-eval" not in header and "*" not in header
+
+
+def test_a_signed_in_patients_pages_get_the_policy(patient_client):
+    response = patient_client.get("/profile/")
+    assert f"'nonce-{_page_nonce(response)}'" in _policy(response)["script-src"]
+
+
+def test_each_request_gets_its_own_nonce(client):
+    assert _page_nonce(client.get("/")) != _page_nonce(client.get("/"))
+
+
+def test_portal_templates_have_no_inline_scripts_styles_or_handlers():
+    offenders = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=", text, re.I):
+            offenders.append(path.relative_to(ROOT).as_posix())
+    assert offenders == []
+
+
+def test_the_admin_and_the_api_get_the_policy(staff_client, api_client):
+    assert "unsafe-inline" not in staff_client.get("/admin/")["Content-Security-Policy"]
+    assert _policy(api_client.get("/api/v1/doctors"))["default-src"] == ["'self'"]
+
+
+def test_swagger_ui_page_has_no_inline_script_and_its_script_is_served_apart(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and b"<style" not in page.content
+    assert not re.search(rb"<script(?![^>]*\bsrc=)", page.content)
+    script_url = re.search(rb'<script src="(/docs\?[^"]*script[^"]*)"', page.content).group(1).decode()
+    script = client.get(script_url.replace("&amp;", "&"))
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.content
+
+
+def test_redoc_gets_the_nonce_and_only_its_worker_and_logo_on_top(client):
+    response = client.get("/redoc")
+    policy = _policy(response)
+    nonce = re.search(rb'<script src="[^"]*redoc\.js" nonce="([^"]+)"', response.content).group(1).decode()
+    assert policy["style-src"] == policy["script-src"] == ["'self'", f"'nonce-{nonce}'"]
+    assert policy["worker-src"] == ["'self'", "blob:"]
+    assert policy["img-src"] == ["'self'", "data:", "https://cdn.redoc.ly"]
+    assert b"fonts.googleapis.com" not in response.content and b"<style" not in response.content
+    assert "worker-src" not in _policy(client.get("/docs"))
