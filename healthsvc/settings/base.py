@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "accounts",
     "clinics",
     "scheduling",
@@ -69,6 +70,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "healthsvc.middleware.RequestIdMiddleware",
+    # Before anything that can answer on its own (WhiteNoise, CommonMiddleware),
+    # so that even those answers carry the CORS headers (django-cors-headers).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise: static files keep their far-future caching and get no policy.
@@ -292,6 +296,19 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+# CORS (django-cors-headers): off unless CORS_ALLOWED_ORIGINS lists the partner
+# browser apps' origins (https://app.example.com,...), for the API only. No
+# credentials: the API takes bearer tokens, never cookies, from other origins.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept", "authorization", "content-type", "idempotency-key", "if-match", "if-none-match", "x-request-id",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-ID",
+    "Deprecation", "Sunset",
+]
 
 LOGGING = {
     "version": 1,

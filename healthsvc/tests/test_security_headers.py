@@ -1,8 +1,12 @@
 """Response headers: Cache-Control no-store on everything that may carry
-patient data or tokens, and the Content-Security-Policy
-(tests_browser/test_csp.py checks the policy in Chromium, page by page)."""
+patient data or tokens, the Content-Security-Policy (tests_browser/test_csp.py
+checks it in Chromium, page by page), and CORS for the API's allow-listed
+partner origins only."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -211,3 +215,68 @@ def test_redoc_gets_the_nonce_and_only_its_worker_and_logo_on_top(client):
     assert policy["img-src"] == ["'self'", "data:", "https://cdn.redoc.ly"]
     assert b"fonts.googleapis.com" not in response.content and b"<style" not in response.content
     assert "worker-src" not in _policy(client.get("/docs"))
+
+
+# --- CORS ------------------------------------------------------------------------------
+
+PARTNER = "https://partner.example.com"
+
+
+def _preflight(client, path="/api/v1/appointments/book", origin=PARTNER, method="POST"):
+    return client.options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+                          HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key")
+
+
+@pytest.fixture
+def partner_allowed(settings):
+    settings.CORS_ALLOWED_ORIGINS = [PARTNER]
+
+
+def test_preflight_from_an_allowed_origin_is_answered(client, partner_allowed):
+    response = _preflight(client)
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == PARTNER
+    allowed = {h.strip() for h in response["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key", "if-match", "if-none-match"} <= allowed
+    assert "POST" in response["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_preflight_from_another_origin_gets_no_cors_headers(client, partner_allowed):
+    response = _preflight(client, origin="https://evil.example.net")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_with_the_default_empty_list_no_origin_is_allowed(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = []  # the default: test_allowed_origins_come_from_the_environment...
+    assert "Access-Control-Allow-Origin" not in _preflight(client)
+    assert "Access-Control-Allow-Origin" not in client.get("/api/v1/doctors", HTTP_ORIGIN=PARTNER)
+
+
+def test_cors_covers_the_api_only(client, partner_allowed):
+    assert "Access-Control-Allow-Origin" not in _preflight(client, path="/accounts/login/")
+    assert "Access-Control-Allow-Origin" not in client.get("/accounts/login/", HTTP_ORIGIN=PARTNER)
+
+
+def test_an_allowed_origin_may_read_the_apis_headers_but_sends_no_cookies(client, partner_allowed, doctor):
+    response = client.get("/api/v1/doctors", HTTP_ORIGIN=PARTNER)
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == PARTNER
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"etag", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+            "x-request-id"} <= exposed
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def _settings_value(name: str, **env) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"CORS_ALLOWED_ORIGINS", "DJANGO_SETTINGS_MODULE"}}
+    clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.test", **env)
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_allowed_origins_come_from_the_environment_and_default_to_none():
+    assert _settings_value("CORS_ALLOWED_ORIGINS") == "[]"
+    assert _settings_value("CORS_ALLOWED_ORIGINS", CORS_ALLOWED_ORIGINS=f"{PARTNER},https://b.example.org") == (
+        f"['{PARTNER}', 'https://b.example.org']")
