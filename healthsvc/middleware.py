@@ -24,3 +24,44 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record):
         record.request_id = getattr(record, "request_id", "-")
         return True
+
+
+# The mark a view leaves on a response it is willing to have stored (the
+# public catalogue); everything else is no-store.
+_CACHEABLE_WHEN_ANONYMOUS = "_healthsvc_cacheable_when_anonymous"
+
+
+def cacheable_when_anonymous(response):
+    """Let `response` keep its own cache headers when the caller is anonymous
+    (NoStoreMiddleware marks it no-store for anyone signed in)."""
+    setattr(response, _CACHEABLE_WHEN_ANONYMOUS, True)
+    return response
+
+
+def _is_anonymous(request) -> bool:
+    # DRF puts the user a token authenticated onto the Django request as well;
+    # the Authorization header is checked too, so an answer to a bearer token
+    # stays private even where that user is not on the request.
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated) and "Authorization" not in request.headers
+
+
+class NoStoreMiddleware:
+    """Cache-Control: no-store on every dynamic response (API answers, portal
+    and admin pages, auth endpoints, errors), so no browser or proxy keeps
+    patient data or tokens: the safe default a new view cannot forget. Only
+    a response marked `cacheable_when_anonymous` and answered to an anonymous
+    caller keeps its own headers. Static files never get here (WhiteNoise
+    answers them further out)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, _CACHEABLE_WHEN_ANONYMOUS, False) and _is_anonymous(request):
+            return response
+        if "no-store" not in response.get("Cache-Control", ""):
+            # Replace rather than add to it: "public, max-age=600, no-store" reads as a mistake.
+            response["Cache-Control"] = "no-store"
+        return response

@@ -11,6 +11,8 @@ before it was computed, so a read racing a change can only store an answer
 that is already stale, never one that looks fresh. Answers also expire after
 CATALOGUE_CACHE_SECONDS (slot lists leave out slots that have begun), and
 staff (who see inactive clinics and doctors) are never served from it.
+Only these answers, and only to anonymous readers, escape the no-store that
+every other response gets.
 """
 
 import hashlib
@@ -24,6 +26,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from rest_framework.renderers import JSONRenderer
 
 from healthsvc.db_router import replica_configured, replica_reads
+from healthsvc.middleware import cacheable_when_anonymous
 
 CATALOGUE = "catalogue:v"
 ALL_SLOTS = "catalogue:v:slots"
@@ -86,6 +89,8 @@ def catalogue_answer(request, compute: Callable[[], dict | list], *, stamps: Ite
             cache.set(key, (current, etag, body), ttl)
     # Staff get another answer at the same URL: no shared cache may hand one to the other.
     headers = {"ETag": etag, "Vary": "Authorization, Cookie"}
+    # An anonymous reader may keep it (and revalidate with the ETag); anyone
+    # signed in gets it no-store (healthsvc.middleware.NoStoreMiddleware).
     if _not_modified(request, etag):
-        return HttpResponseNotModified(headers=headers)
-    return HttpResponse(body, content_type="application/json", headers=headers)
+        return cacheable_when_anonymous(HttpResponseNotModified(headers=headers))
+    return cacheable_when_anonymous(HttpResponse(body, content_type="application/json", headers=headers))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "corsheaders",
     "accounts",
     "clinics",
     "scheduling",
@@ -70,8 +73,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "healthsvc.middleware.RequestIdMiddleware",
+    # Before anything that can answer on its own (WhiteNoise, CommonMiddleware),
+    # so that even those answers carry the CORS headers (django-cors-headers).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise: static files keep their far-future caching and get no policy.
+    "healthsvc.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -345,6 +354,41 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Security headers -------------------------------------------------------
+# Cache-Control: no-store on every dynamic response but the catalogue's
+# anonymous answers: healthsvc.middleware.NoStoreMiddleware (no setting).
+#
+# Content-Security-Policy (django-csp): scripts and styles from this origin
+# only, plus a per-request nonce for the <script>/<style> elements a page
+# renders with nonce="{{ request.csp_nonce }}" (the nonce appears in the header
+# only on pages that use it). No 'unsafe-inline', no 'unsafe-eval'.
+# img-src allows data: URIs for the icons in the admin's and Swagger UI's CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# CORS (django-cors-headers): off unless CORS_ALLOWED_ORIGINS lists the partner
+# browser apps' origins (https://app.example.com,...), for the API only. No
+# credentials: the API takes bearer tokens, never cookies, from other origins.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept", "authorization", "content-type", "idempotency-key", "if-match", "if-none-match", "x-request-id",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-ID",
+    "Deprecation", "Sunset",
+]
 
 LOGGING = {
     "version": 1,
