@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "healthsvc.apps.HealthsvcConfig",  # the project's own system checks (healthsvc/checks.py)
     "accounts",
     "clinics",
     "scheduling",
@@ -199,6 +200,10 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="healthsvc <no-reply@localhost>")
+# The console backend writes every message, password-reset links included,
+# into the server's log: with DEBUG off the check healthsvc.E001 refuses it
+# unless this says it is meant (healthsvc/checks.py).
+ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", default=False)
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any
