@@ -33,11 +33,13 @@ class RequestLimitsMiddleware:
     """Refuses an over-long URL (414) and an over-large body (413) before any
     view, parser or form sees them, as the error envelope under /api/ and a
     plain page elsewhere (healthsvc.views), so a hostile request is a 4xx and
-    never a traceback. Nothing is logged: these are the client's mistakes.
+    never a traceback; the client's mistake, logged as Django logs any 4xx
+    (a warning), not as an error.
 
     The body is read here, at most one byte past DATA_UPLOAD_MAX_MEMORY_SIZE:
     a declared Content-Length over the limit is refused without reading, and a
-    body without one (chunked) or longer than it said is caught while reading.
+    body that declares none (chunked: under ASGI the server hands it on; under
+    WSGI Django reads nothing of it) is refused once reading passes the limit.
     Everything after this reads the cached copy."""
 
     def __init__(self, get_response):
