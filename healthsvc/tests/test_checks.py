@@ -63,8 +63,8 @@ def test_no_body_limit_is_a_deploy_error(settings):
 def _check_deploy(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "ALLOW_CONSOLE_EMAIL"}}
-    clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false", SECRET_KEY="check-only-" + os.urandom(24).hex(),
-                 ALLOWED_HOSTS="clinic.example.com", **env)
+    clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false",
+                 SECRET_KEY="check-only-" + os.urandom(24).hex(), ALLOWED_HOSTS="clinic.example.com", **env)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
 
