@@ -32,7 +32,8 @@ test: install
 check: install
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-	  ALLOWED_HOSTS=clinic.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=clinic.example.com EMAIL_URL=smtp+tls://mail.example.com:587 \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # The benchmark against PostgreSQL (bench/README.md): both data sizes, 3 runs
 # each (about 15 minutes), or small data and one short run (under 2 minutes).

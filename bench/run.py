@@ -245,6 +245,8 @@ class Server:
             "--workers", str(self.args.workers), "--worker-class", self.args.worker_class,
             "--threads", str(self.args.threads), "--error-logfile", str(WORK / f"gunicorn-{self.port}.log"),
             "--log-level", "warning",
+            # The request limits production runs with (README, "Running in production").
+            "--limit-request-line", "8190", "--limit-request-fields", "50", "--limit-request-field_size", "8190",
         ]
         # The app's own log (4xx warnings are the workload here) goes to a file, not the table.
         self.log = open(WORK / f"server-{self.port}.log", "ab")  # noqa: SIM115 (closed in __exit__)

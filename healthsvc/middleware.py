@@ -2,6 +2,9 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -65,3 +68,43 @@ class NoStoreMiddleware:
             # Replace rather than add to it: "public, max-age=600, no-store" reads as a mistake.
             response["Cache-Control"] = "no-store"
         return response
+
+
+class RequestLimitsMiddleware:
+    """Refuses an over-long URL (414) and an over-large body (413) before any
+    view, parser or form sees them, as the error envelope under /api/ and a
+    plain page elsewhere (healthsvc.views), so a hostile request is a 4xx and
+    never a traceback; the client's mistake, logged as Django logs any 4xx
+    (a warning), not as an error.
+
+    The body is read here, at most one byte past DATA_UPLOAD_MAX_MEMORY_SIZE:
+    a declared Content-Length over the limit is refused without reading, and a
+    body that declares none (chunked: under ASGI the server hands it on; under
+    WSGI Django reads nothing of it) is refused once reading passes the limit.
+    Everything after this reads the cached copy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from healthsvc import views  # here: this module is imported by LOGGING, before the apps are ready
+
+        if len(request.get_full_path()) > settings.MAX_URL_LENGTH:
+            return views.uri_too_long(request)
+        declared = _declared_length(request)
+        if declared is None:
+            return views.bad_content_length(request)
+        if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return views.payload_too_large(request)
+        try:
+            request.body  # noqa: B018 (read and cached within the limit, or refused)
+        except RequestDataTooBig:
+            return views.payload_too_large(request)
+        return self.get_response(request)
+
+
+def _declared_length(request) -> int | None:
+    """The Content-Length sent (0 when none), or None when it is no length at
+    all: Django's request.body would raise ValueError on it (a 500)."""
+    raw = request.META.get("CONTENT_LENGTH") or "0"
+    return int(raw) if raw.isascii() and raw.isdigit() else None

@@ -1,9 +1,11 @@
-"""Health probes and the JSON answers for errors outside DRF views under /api/."""
+"""Health probes and the answers for errors outside DRF views: JSON under /api/, pages elsewhere."""
 
 import logging
 
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
 
@@ -43,3 +45,28 @@ def server_failure(request):
     if _is_api(request):
         return JsonResponse({"detail": "Internal server error.", "error_code": "SERVER_ERROR"}, status=500)
     return server_error(request)
+
+
+def _refusal(request, status: int, detail: str, code: str, template: str):
+    """A refusal of the request itself (healthsvc.middleware.RequestLimitsMiddleware):
+    the envelope under /api/, a standalone page elsewhere (the request has not
+    been through the session and auth middleware, so no base.html)."""
+    if _is_api(request):
+        return JsonResponse({"detail": detail, "error_code": code}, status=status)
+    return HttpResponse(loader.render_to_string(template), status=status)
+
+
+def payload_too_large(request):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _refusal(request, 413, f"Request body over the limit of {limit} bytes.", "PAYLOAD_TOO_LARGE", "413.html")
+
+
+def uri_too_long(request):
+    limit = settings.MAX_URL_LENGTH
+    return _refusal(request, 414, f"URL (path and query) over the limit of {limit} characters.", "URI_TOO_LONG",
+                    "414.html")
+
+
+def bad_content_length(request):
+    return _refusal(request, 400, "Malformed request: Content-Length is not a number of bytes.", "VALIDATION_ERROR",
+                    "400.html")

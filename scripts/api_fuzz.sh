@@ -21,6 +21,9 @@ stop_server() {
 trap 'stop_server; rm -rf "$WORK" || true' EXIT
 
 export DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
+# Mail goes nowhere (not to the console: with DEBUG off the check healthsvc.E001
+# refuses that, and migrate runs the checks).
+export EMAIL_URL=dummymail://
 export SECRET_KEY="fuzz-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export ALLOWED_HOSTS=127.0.0.1
 export RATE_LIMIT_ANON=100000/min RATE_LIMIT_USER=100000/min RATE_LIMIT_LOGIN=100000/min RATE_LIMIT_REGISTER=100000/min
@@ -29,17 +32,19 @@ export LOG_LEVEL=WARNING
 # One seeded database, copied afresh for each persona: both runs start from the
 # same known rows, whose ids schemathesis.toml lists as test data.
 DATABASE_URL="sqlite:///$WORK/seeded.sqlite3" $BIN/python manage.py migrate --noinput -v0
-DATABASE_URL="sqlite:///$WORK/seeded.sqlite3" $BIN/python manage.py seed_demo >/dev/null
+# seed_demo refuses to run with DEBUG off (its logins are published): only the
+# seeding is DEBUG=true; the server under test stays DEBUG=false.
+DEBUG=true DATABASE_URL="sqlite:///$WORK/seeded.sqlite3" $BIN/python manage.py seed_demo >/dev/null
 
 start_server() {
   local file
   for file in "$WORK"/seeded.sqlite3*; do cp "$file" "${file/seeded/$1}"; done  # with any -wal / -shm
-  # No cap on the request line: gunicorn's default (4094 bytes) answers a longer
-  # URL itself, with an HTML 414, before the application sees it; the fuzzer's
-  # repeated query parameters get there. That limit belongs to the deployment
-  # (gunicorn or the proxy in front), not to the API under test.
+  # gunicorn's limits as in production (README, "Running in production"): its
+  # request line (8190 bytes) is longer than the app's URL limit (MAX_URL_LENGTH,
+  # 4096), so a URL the fuzzer's repeated query parameters make too long gets
+  # the app's documented 414 envelope, not gunicorn's HTML page.
   DATABASE_URL="sqlite:///$WORK/$1.sqlite3" $BIN/gunicorn healthsvc.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
-    --limit-request-line 0 --log-level warning &
+    --limit-request-line 8190 --limit-request-fields 50 --limit-request-field_size 8190 --log-level warning &
   SERVER=$!
   for _ in $(seq 1 50); do curl -fs "$BASE/healthz" >/dev/null && return; sleep 0.2; done
   echo "api_fuzz: the server did not start" >&2; exit 1

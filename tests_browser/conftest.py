@@ -94,3 +94,12 @@ def shot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _plain_cookie_names(settings):
+    """Production's __Host- cookie names (healthsvc/settings/base.py) are kept
+    by a browser only from an https origin; the live server speaks plain http
+    on localhost, so here the cookies keep Django's default names."""
+    settings.SESSION_COOKIE_NAME = "sessionid"
+    settings.CSRF_COOKIE_NAME = "csrftoken"

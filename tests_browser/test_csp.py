@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import AdminUserFactory, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
+from healthsvc.testing import force_login_verified
 from scheduling import services
 
 try:
@@ -62,7 +63,10 @@ def watched_page(new_page, live_server):
         page.on("pageerror", lambda error: page.page_errors.append(str(error)))
         if user is not None:
             client = Client()
-            client.force_login(user)
+            if user.is_staff:
+                force_login_verified(client, user)  # the admin wants a session that passed two-factor
+            else:
+                client.force_login(user)
             name = settings.SESSION_COOKIE_NAME
             page.context.add_cookies([{
                 "name": name, "value": client.cookies[name].value, "url": live_server.url,

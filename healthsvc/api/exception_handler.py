@@ -1,13 +1,16 @@
 """The one place that shapes error JSON: ``{"detail", "error_code", "errors"?}``.
 
-Every error an API view can meet ends here: DRF's own, Django's 404 and
-PermissionDenied, the services' ApplicationError subclasses, throttling and
-anything unexpected (logged with the request id, answered without details).
+Every error an API view can meet ends here: DRF's own, Django's 404,
+PermissionDenied and over-large bodies, the services' ApplicationError
+subclasses, throttling and anything unexpected (logged with the request id,
+answered without details). Refusals made before any view (an over-long URL,
+URI_TOO_LONG; an over-large body, PAYLOAD_TOO_LARGE) are shaped alike in
+healthsvc.views.
 """
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -18,6 +21,16 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from healthsvc.exceptions import ApplicationError
 
 logger = logging.getLogger("healthsvc.api")
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE. healthsvc.middleware refuses
+    those before any view; this answers the same should a view still meet one."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body over the limit."
+    default_code = "payload_too_large"
+
 
 # DRF exception class -> the contract's error code (first match wins).
 _CODES = [
@@ -32,6 +45,7 @@ _CODES = [
     (exceptions.ValidationError, "VALIDATION_ERROR"),
     (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
     (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
+    (PayloadTooLarge, "PAYLOAD_TOO_LARGE"),
 ]
 
 
@@ -65,6 +79,8 @@ def _normalise(exc):
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
     if isinstance(exc, TokenError):
         return InvalidToken(str(exc))
     return exc

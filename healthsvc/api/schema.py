@@ -10,7 +10,8 @@ listed. Where drf-spectacular's defaults fall short, this module fills in:
 - ids: an id in a path or a body is a whole number from 1 to the bigint maximum;
 - statuses every view can give without saying so: 401 (a bad token, wherever a
   token is read), 429 (throttled), 404 (an id in the path, a page past the
-  last), 400 (a body or query parameters to validate);
+  last), 400 (a body or query parameters to validate), 413 (a body over the
+  limit), 414 (a URL over the limit: any operation, long query strings);
 - error answers are `application/json` (the envelope) even where the success
   answer is another format (an appointment's calendar file);
 - OpenAPI links from the operations that create or list objects to the ones
@@ -112,7 +113,7 @@ class ApiAutoSchema(AutoSchema):
         return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
     def _implicit_error_statuses(self) -> set[int]:
-        statuses = set()
+        statuses = {414}  # healthsvc.middleware.RequestLimitsMiddleware, before any view
         if self.view.get_authenticators():
             statuses.add(401)  # an expired or tampered token is refused even where none is needed
         if self.view.get_throttles():
@@ -124,7 +125,7 @@ class ApiAutoSchema(AutoSchema):
         if self._get_filter_parameters():
             statuses.add(400)
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
-            statuses.add(400)
+            statuses |= {400, 413}
         return statuses
 
 

@@ -75,6 +75,8 @@ ERROR_TEXT = {
     403: "Not allowed for this role or owner (PERMISSION_DENIED)",
     404: "Not found, or not yours (NOT_FOUND)",
     409: "Refused by the booking rules",
+    413: "Request body over the limit (PAYLOAD_TOO_LARGE)",
+    414: "URL (path and query) over the limit (URI_TOO_LONG)",
     422: "Idempotency-Key reused with a different body",
     429: "Rate limited (RATE_LIMITED)",
 }

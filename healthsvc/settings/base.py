@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "corsheaders",
+    "healthsvc.apps.HealthsvcConfig",  # the project's own system checks (healthsvc/checks.py)
     "accounts",
     "clinics",
     "scheduling",
@@ -77,6 +78,9 @@ MIDDLEWARE = [
     # so that even those answers carry the CORS headers (django-cors-headers).
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body or routes the URL; after SecurityMiddleware
+    # so its refusals carry the security headers too.
+    "healthsvc.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise: static files keep their far-future caching and get no policy.
     "healthsvc.middleware.NoStoreMiddleware",
@@ -254,6 +258,21 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="healthsvc <no-reply@localhost>")
+# The console backend writes every message, password-reset links included,
+# into the server's log: with DEBUG off the check healthsvc.E001 refuses it
+# unless this says it is meant (healthsvc/checks.py).
+ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", default=False)
+
+# --- Request limits (hostile bodies and URLs) ----------------------------------
+# A larger body is a 413 and a longer URL (path and query) a 414 before any
+# view, parser or form reads them (healthsvc.middleware.RequestLimitsMiddleware).
+# The whole body counts, files included: the product takes no uploads. The URL
+# limit stays below gunicorn's --limit-request-line (README, "Running in
+# production") so that clients get the app's JSON answer, not gunicorn's page.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+MAX_URL_LENGTH = env.int("MAX_URL_LENGTH", default=4096)
+if DATA_UPLOAD_MAX_MEMORY_SIZE <= 0 or MAX_URL_LENGTH <= 0:
+    raise ImproperlyConfigured("MAX_REQUEST_BODY_BYTES and MAX_URL_LENGTH must be positive.")
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -266,7 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["healthsvc.api.parsers.JSONParser"],  # refuses deep nesting
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "healthsvc.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,

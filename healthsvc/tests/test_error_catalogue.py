@@ -1,5 +1,5 @@
 """Every row of the contract's error table, produced by a real request, and
-our own extension AVAILABILITY_OVERLAP (409) beside them.
+our own extensions AVAILABILITY_OVERLAP (409) and URI_TOO_LONG (414) beside them.
 
 SERVER_ERROR (500) comes from a failing view in test_api_infra.py; that the
 refusals change nothing is asserted beside each endpoint's own tests."""
@@ -161,6 +161,15 @@ def idempotency_key_reused(c):
     return _book(client, other.pk, HTTP_IDEMPOTENCY_KEY="key-1")
 
 
+def payload_too_large(c):
+    return c.anon.generic("POST", f"{API}/auth/register", '{"name": "' + "x" * 2_000_000 + '"}',
+                          content_type="application/json")
+
+
+def uri_too_long(c):
+    return c.anon.get(f"{API}/clinics?city=" + "x" * 5000)
+
+
 def rate_limited(c, monkeypatch):
     from accounts.api.views import LoginApi
 
@@ -193,6 +202,8 @@ CATALOGUE = [
     (409, "BOOKING_LIMIT_REACHED", booking_limit_reached),
     (409, "CAPACITY_BELOW_BOOKED", capacity_below_booked),
     (409, "AVAILABILITY_OVERLAP", availability_overlap),  # our extension of the contract
+    (413, "PAYLOAD_TOO_LARGE", payload_too_large),
+    (414, "URI_TOO_LONG", uri_too_long),  # our extension of the contract
     (422, "IDEMPOTENCY_KEY_REUSED", idempotency_key_reused),
     (429, "RATE_LIMITED", rate_limited),
 ]

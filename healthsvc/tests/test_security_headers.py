@@ -13,9 +13,9 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import TEST_PASSWORD
+from accounts.tokens import family_start
 from healthsvc.middleware import NoStoreMiddleware, cacheable_when_anonymous
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 
@@ -50,7 +50,7 @@ def test_register_answer_with_tokens_is_no_store(api_client):
 
 
 def test_refresh_answer_with_tokens_is_no_store(api_client, patient):
-    response = api_client.post(reverse("api:auth-refresh"), {"refresh": str(RefreshToken.for_user(patient.user))})
+    response = api_client.post(reverse("api:auth-refresh"), {"refresh": str(family_start(patient.user))})
     assert response.status_code == 200 and "access" in response.json()
     assert _no_store(response)
 
@@ -58,7 +58,7 @@ def test_refresh_answer_with_tokens_is_no_store(api_client, patient):
 def test_logout_and_profile_are_no_store(auth_client, patient):
     client = auth_client(patient.user)
     assert _no_store(client.get(reverse("api:auth-profile")))
-    refresh = str(RefreshToken.for_user(patient.user))
+    refresh = str(family_start(patient.user))
     response = client.post(reverse("api:auth-logout"), {"refresh": refresh})
     assert response.status_code in (200, 204) and _no_store(response)
 

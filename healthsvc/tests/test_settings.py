@@ -104,3 +104,9 @@ def test_a_replica_url_adds_the_replica_and_its_router():
     assert replica["HOST"] == "replica.example.com" and replica["TEST"]["MIRROR"] == "default"
     assert built["routers"] == ["healthsvc.db_router.ReplicaRouter"]
     assert "replica" not in _databases(DATABASE_URL=PG)["databases"]
+
+
+@pytest.mark.parametrize("name", ["MAX_REQUEST_BODY_BYTES", "MAX_URL_LENGTH"])
+def test_a_request_limit_of_zero_is_an_error_not_no_limit(name):
+    result = _start(DEBUG="true", **{name: "0"})
+    assert result.returncode != 0 and "must be positive" in result.stderr

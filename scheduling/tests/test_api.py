@@ -9,32 +9,43 @@ from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db
 
-# Every view reads tokens (401 for a bad one, even where none is needed) and is
-# throttled (429); lists add 400/404 for a malformed page or one past the last.
+# Every view reads tokens (401 for a bad one, even where none is needed), is
+# throttled (429) and refuses a URL over the limit (414); lists add 400/404 for
+# a malformed page or one past the last; a body read may be over the limit (413).
 OPERATIONS = {
-    ("/api/v1/slots", "get"): {"200", "400", "401", "404", "429"},
-    ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409", "429"},
-    ("/api/v1/slots/{slot_id}", "get"): {"200", "401", "404", "429"},
-    ("/api/v1/slots/{slot_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments", "get"): {"200", "400", "401", "404", "429"},
-    ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "422", "429"},
-    ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404", "429"},
-    ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/confirm", "post"): {"200", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/decline", "post"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/appointments/{appointment_id}/ics", "get"): {"200", "401", "404", "406", "429"},
-    ("/api/v1/doctors/{doctor_id}/availability", "get"): {"200", "400", "401", "403", "404", "429"},
-    ("/api/v1/doctors/{doctor_id}/availability", "post"): {"201", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/availability/{rule_id}", "patch"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/availability/{rule_id}", "delete"): {"204", "401", "403", "404", "429"},
-    ("/api/v1/doctors/{doctor_id}/availability/generate", "post"): {"200", "400", "401", "403", "404", "409", "429"},
-    ("/api/v1/doctors/{doctor_id}/leaves", "get"): {"200", "400", "401", "403", "404", "429"},
-    ("/api/v1/doctors/{doctor_id}/leaves", "post"): {"201", "400", "401", "403", "404", "429"},
-    ("/api/v1/leaves/{leave_id}", "delete"): {"204", "401", "403", "404", "429"},
-    ("/api/v1/doctors/{doctor_id}/schedule", "get"): {"200", "400", "401", "403", "404", "429"},
+    ("/api/v1/slots", "get"): {"200", "400", "401", "404", "414", "429"},
+    ("/api/v1/slots", "post"): {"201", "400", "401", "403", "409", "413", "414", "429"},
+    ("/api/v1/slots/{slot_id}", "get"): {"200", "401", "404", "414", "429"},
+    ("/api/v1/slots/{slot_id}", "patch"): {"200", "400", "401", "403", "404", "409", "413", "414", "429"},
+    ("/api/v1/slots/{slot_id}", "delete"): {"204", "401", "403", "404", "409", "414", "429"},
+    ("/api/v1/appointments", "get"): {"200", "400", "401", "404", "414", "429"},
+    ("/api/v1/appointments/book", "post"): {"201", "400", "401", "403", "404", "409", "413", "414", "422", "429"},
+    ("/api/v1/appointments/{appointment_id}", "get"): {"200", "401", "404", "414", "429"},
+    ("/api/v1/appointments/{appointment_id}", "patch"): {"200", "400", "401", "403", "404", "409", "413", "414", "429"},
+    ("/api/v1/appointments/{appointment_id}/cancel", "post"): {
+        "200", "400", "401", "403", "404", "409", "413", "414", "429",
+    },
+    ("/api/v1/appointments/{appointment_id}/reschedule", "post"): {
+        "200", "400", "401", "403", "404", "409", "413", "414", "429",
+    },
+    ("/api/v1/appointments/{appointment_id}/confirm", "post"): {"200", "401", "403", "404", "409", "414", "429"},
+    ("/api/v1/appointments/{appointment_id}/decline", "post"): {
+        "200", "400", "401", "403", "404", "409", "413", "414", "429",
+    },
+    ("/api/v1/appointments/{appointment_id}/ics", "get"): {"200", "401", "404", "406", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability", "get"): {"200", "400", "401", "403", "404", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability", "post"): {
+        "201", "400", "401", "403", "404", "409", "413", "414", "429",
+    },
+    ("/api/v1/availability/{rule_id}", "patch"): {"200", "400", "401", "403", "404", "409", "413", "414", "429"},
+    ("/api/v1/availability/{rule_id}", "delete"): {"204", "401", "403", "404", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/availability/generate", "post"): {
+        "200", "400", "401", "403", "404", "409", "413", "414", "429",
+    },
+    ("/api/v1/doctors/{doctor_id}/leaves", "get"): {"200", "400", "401", "403", "404", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/leaves", "post"): {"201", "400", "401", "403", "404", "413", "414", "429"},
+    ("/api/v1/leaves/{leave_id}", "delete"): {"204", "401", "403", "404", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/schedule", "get"): {"200", "400", "401", "403", "404", "414", "429"},
 }
 # Each new operation: its id, and (for those that create) examples of the body.
 OPERATION_IDS = {

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.test import RequestFactory
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import Patient, User
@@ -18,6 +19,19 @@ MODELS = [User, Patient, Clinic, Doctor, AvailabilityRule, Leave, AppointmentSlo
 
 def _counts():
     return {m.__name__: m.objects.count() for m in MODELS}
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """seed_demo runs on a laptop only (DEBUG on); the test settings have it off."""
+    settings.DEBUG = True
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")
+    assert set(_counts().values()) == {0}  # not even the admin with the published password
 
 
 def test_seed_demo_is_idempotent_and_its_logins_work(capsys):

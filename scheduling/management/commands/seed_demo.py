@@ -3,13 +3,17 @@ weekly hours and four weeks of slots made from them, time off, a doctor who
 approves each booking, a demo patient with a visit, an admin, and a living
 day in every clinic (visits earlier today and later today, in that clinic's
 own day, whatever the hour). Safe to run again: it only adds what is missing.
+
+Development only: its admin's password is printed here and in the README, so
+with DEBUG off it refuses to run.
 """
 
 from datetime import datetime, time, timedelta
 from functools import cache
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -84,8 +88,16 @@ def _patient(email, name, *, mobile_no="", **profile):
 class Command(BaseCommand):
     help = "Load demo clinics, doctors, weekly hours and slots, patients and a living day (idempotent)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo is for development: its admin and patients have published passwords. "
+                "It refuses to run with DEBUG off; set DEBUG=true for a laptop or a throwaway database."
+            )
+        self._seed()
+
+    @transaction.atomic
+    def _seed(self):
         admin = _user(ADMIN[0], ADMIN[1], ADMIN[2], role=User.Role.ADMIN, is_staff=True, is_superuser=True,
                       is_verified=True)
         patient = _patient(PATIENT[0], PATIENT[1], mobile_no="+91 98765 43210", blood_group="O+",
