@@ -108,10 +108,11 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     return user_tokens(user)
 
 
-def user_access_token(user: User) -> str:
+def user_access_token(user: User, lifetime=None) -> str:
     """An access token alone (no refresh token recorded), as the API's
-    authentication reads it: for tools that act as the user, e.g. the benchmark."""
-    return str(tokens.user_access_token(user))
+    authentication reads it: for tools that act as the user, e.g. the
+    benchmark (which asks for a `lifetime` longer than its run)."""
+    return str(tokens.user_access_token(user, lifetime=lifetime))
 
 
 def user_authenticate(*, email: str, password: str, request, otp: str | None = None) -> User:

@@ -100,10 +100,12 @@ def family_start(user) -> RefreshToken:
     return _refresh_in(family, token_claims(user))
 
 
-def user_access_token(user) -> AccessToken:
+def user_access_token(user, lifetime: timedelta | None = None) -> AccessToken:
     """An access token alone, in no family (nothing recorded): for tools that
     act as the user, e.g. the benchmark. It still dies with the user's version."""
     token = AccessToken.for_user(user)
+    if lifetime is not None:
+        token.set_exp(lifetime=lifetime)
     for name, value in token_claims(user).items():
         token[name] = value
     _remember(user)

@@ -81,7 +81,7 @@ def register(request):
         except WeakPasswordError as exc:
             form.add_error("password1", exc.extra.get("errors", {}).get("password") or exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.AccountBackend")
             messages.success(request, f"Welcome, {user.name}. Your account is ready.")
             return redirect(_safe_next(request) or reverse("scheduling:home"))
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)})

@@ -220,6 +220,7 @@ def server_env(size: str, args) -> dict:
         "DATABASE_URL": db_url(size),
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123456789abcdef",
+        "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-0123456789abcdef0123456789",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "SECURE_SSL_REDIRECT": "false",
         "CACHE_URL": REDIS_URL,

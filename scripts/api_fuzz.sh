@@ -25,6 +25,7 @@ export DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_CO
 # refuses that, and migrate runs the checks).
 export EMAIL_URL=dummymail://
 export SECRET_KEY="fuzz-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export JWT_SIGNING_KEY="fuzz-jwt-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export ALLOWED_HOSTS=127.0.0.1
 export RATE_LIMIT_ANON=100000/min RATE_LIMIT_USER=100000/min RATE_LIMIT_LOGIN=100000/min RATE_LIMIT_REGISTER=100000/min
 export LOG_LEVEL=WARNING
@@ -53,7 +54,17 @@ start_server() {
 
 token() {
   curl -fs -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\": \"$1\", \"password\": \"$2\"}" | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access"])'
+    -d "{\"email\": \"$1\", \"password\": \"$2\", \"otp\": \"${3:-}\"}" \
+    | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access"])'
+}
+
+# The demo admin's current TOTP code (admins log in with a second factor; the
+# key is seed_demo's published demo key).
+admin_otp() {
+  DEBUG=true $BIN/python -c 'import django, os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "healthsvc.settings.base"); django.setup()
+from django_otp.oath import totp
+from scheduling.management.commands.seed_demo import ADMIN_TOTP_KEY
+print(str(totp(bytes.fromhex(ADMIN_TOTP_KEY))).zfill(6))'
 }
 
 # The rows the operations work on, and their ids in this run's copy of
@@ -97,7 +108,7 @@ post() {  # post TOKEN PATH JSON: fail unless the answer is 2xx
 # run's copy of schemathesis.toml.
 prepare() {
   local admin patient own demo pending rules leaves
-  admin=$(token admin@healthsvc.local admin-demo-2026)
+  admin=$(token admin@healthsvc.local admin-demo-2026 demo-recovery-1)  # the TOTP code is for the run itself
   patient=$(token patient@healthsvc.local patient-demo-2026)
   own=$(ids "$patient" "/api/v1/appointments?page_size=100")
   demo=$(book_some "$patient" 4 "$(date -u -d '+7 days' +%F)")
@@ -128,10 +139,10 @@ for who in patient admin; do
   prepare
   case $who in
     patient) TOKEN=$(token patient@healthsvc.local patient-demo-2026) ;;
-    admin) TOKEN=$(token admin@healthsvc.local admin-demo-2026) ;;
+    admin) TOKEN=$(token admin@healthsvc.local admin-demo-2026 "$(admin_otp)") ;;
   esac
   started=$SECONDS
-  # Access tokens live 15 minutes; a run stays well inside that.
+  # Access tokens live 5 minutes; a run stays inside that (the time is printed below).
   if $BIN/st --config-file "$WORK/schemathesis.toml" run "$BASE/api/schema/" --checks all \
       -H "Authorization: Bearer $TOKEN" --workers 2 \
       --max-examples "${FUZZ_EXAMPLES:-25}" --no-color "$@" 2>&1 | tee "$WORK/$who.txt"; then

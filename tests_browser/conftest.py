@@ -103,3 +103,24 @@ def _plain_cookie_names(settings):
     on localhost, so here the cookies keep Django's default names."""
     settings.SESSION_COOKIE_NAME = "sessionid"
     settings.CSRF_COOKIE_NAME = "csrftoken"
+
+
+def staff_login(page, user, password: str, next_path: str) -> None:
+    """Log a staff user in through the browser as staff do: the admin's login
+    sends them to the portal's, which takes the password and then a code from
+    their authenticator (a TOTP device made here for the test)."""
+    from django_otp.oath import totp
+
+    from accounts import two_factor
+
+    device = two_factor.totp_setup_start(user)
+    device.confirmed = True
+    device.save()
+    page.goto(f"/admin/login/?next={next_path}")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Enter your authentication code").wait_for()
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.get_by_label("Authentication code").fill(str(code).zfill(device.digits))
+    page.get_by_role("button", name="Verify").click()

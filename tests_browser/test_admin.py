@@ -7,13 +7,12 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 
-from accounts import two_factor
 from accounts.tests.factories import TEST_PASSWORD, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import Appointment
+from tests_browser.conftest import staff_login
 
 try:
     from playwright.sync_api import expect
@@ -47,19 +46,8 @@ def test_staff_book_for_a_patient_found_by_name_and_see_it_on_the_day_board(new_
     PatientFactory(user__name="Pranav Kulkarni")
     day = timezone.localdate(timezone=cardiologist.clinic.tzinfo) + timedelta(days=1)
 
-    device = two_factor.totp_setup_start(admin_user)
-    device.confirmed = True
-    device.save()
-
     page = new_page()
-    page.goto("/admin/login/?next=/admin/scheduling/appointment/book/")  # the portal's login, with two steps
-    page.get_by_label("Email").fill(admin_user.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Enter your authentication code")).to_be_visible()
-    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    page.get_by_label("Authentication code").fill(str(code).zfill(device.digits))
-    page.get_by_role("button", name="Verify").click()
+    staff_login(page, admin_user, TEST_PASSWORD, "/admin/scheduling/appointment/book/")  # two steps
     expect(page.get_by_role("heading", name="Book an appointment for a patient")).to_be_visible()
 
     _pick(page, "patient", "Priy", "Priya Patel · priya@example.com")

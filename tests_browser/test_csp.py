@@ -130,6 +130,13 @@ def test_doctor_pages_run_under_the_policy(watched_page, world):
     _visit(page, "/doctor/slots/", re.compile("slots", re.I))
     _visit(page, "/doctor/time-off/", re.compile("time off", re.I))
     _visit(page, f"/doctor/appointments/{appointment.pk}/", re.compile("Priya Patel|appointment", re.I))
+    # Two-factor set-up: its QR code is an <img> with a data: URI, allowed by img-src.
+    _visit(page, "/accounts/two-factor/", "Two-factor authentication")
+    page.get_by_role("button", name="Set up two-factor").click()
+    qr = page.get_by_role("img", name=re.compile("QR code"))
+    expect(qr).to_be_visible()
+    assert page.evaluate("img => img.naturalWidth > 0", qr.element_handle())
+    _no_violations(page, "/accounts/two-factor/ (set-up)")
 
 
 def test_admin_pages_and_their_widgets_run_under_the_policy(watched_page, world):

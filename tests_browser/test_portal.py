@@ -12,6 +12,7 @@ from accounts.tests.factories import TEST_PASSWORD, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
+from tests_browser.conftest import staff_login
 
 try:
     from playwright.sync_api import expect
@@ -233,10 +234,7 @@ def test_staff_dashboard_of_today(new_page, shot, cardiologist, admin_user):
     Appointment.objects.filter(pk=booked.pk).update(start=earlier_today, end=earlier_today + timedelta(minutes=30))
 
     page = new_page()
-    page.goto("/admin/login/?next=/admin/scheduling/todayappointment/")
-    page.get_by_label("Email").fill(admin_user.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    staff_login(page, admin_user, TEST_PASSWORD, "/admin/scheduling/todayappointment/")
     expect(page.locator("#today-summary")).to_contain_text("Sunrise Heart Clinic")
     row = page.get_by_role("row", name=re.compile("Tara Today"))
     row.get_by_role("checkbox").check()

@@ -41,6 +41,7 @@ def test_register_creates_a_logged_in_patient(client):
     assert client.session[SESSION_KEY] == str(user.pk)
     follow = client.get(response.url)
     assert "Welcome, Nina New" in follow.content.decode()
+    assert client.get(reverse("accounts:profile")).status_code == 200  # the session holds on the next page
 
 
 def test_register_returns_to_a_safe_next_page_only(client, slot):

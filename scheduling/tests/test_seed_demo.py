@@ -1,3 +1,4 @@
+from base64 import b32encode
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,15 @@ def test_seed_demo_is_idempotent_and_its_logins_work(capsys):
     patient = authenticate(RequestFactory().post("/"), email="patient@healthsvc.local", password="patient-demo-2026")
     doctor = authenticate(RequestFactory().post("/"), email="dr.mehta@healthsvc.local", password="doctor-demo-2026")
     assert admin is not None and admin.role == "admin" and admin.is_staff
+    # The admin site needs a second factor: the printed key is the demo admin's authenticator.
+    from django_otp.oath import totp
+
+    from accounts import two_factor
+    from scheduling.management.commands.seed_demo import ADMIN_TOTP_KEY
+
+    assert two_factor.otp_enabled(admin) and b32encode(bytes.fromhex(ADMIN_TOTP_KEY)).decode() in out
+    assert two_factor.otp_check(admin, str(totp(bytes.fromhex(ADMIN_TOTP_KEY))).zfill(6)) is not None
+    assert two_factor.otp_check(admin, "demo-recovery-2") is not None
     assert patient is not None and hasattr(patient, "patient") and hasattr(doctor, "doctor")
     booked = Appointment.objects.get(patient=patient.patient)
     assert booked.status == "confirmed" and booked.slot.booked_count == 1 and booked.start > timezone.now()

@@ -8,6 +8,7 @@ Development only: its admin's password is printed here and in the README, so
 with DEBUG off it refuses to run.
 """
 
+from base64 import b32encode
 from datetime import datetime, time, timedelta
 from functools import cache
 
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
@@ -25,6 +28,11 @@ from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Le
 from scheduling.selectors import slot_list_bookable
 
 ADMIN = ("admin@healthsvc.local", "Clinic Admin", "admin-demo-2026")
+# The demo admin's second factor (the admin site requires one), published like
+# its password: an authenticator app takes the key in base32 (printed below),
+# and each recovery code signs in once (a new seed_demo run restores them).
+ADMIN_TOTP_KEY = "6865616c74687376632d64656d6f2d61646d696e"  # hex of "healthsvc-demo-admin"
+ADMIN_RECOVERY_CODES = ("demo-recovery-1", "demo-recovery-2", "demo-recovery-3")
 PATIENT = ("patient@healthsvc.local", "Priya Patel", "patient-demo-2026")
 DOCTOR_PASSWORD = "doctor-demo-2026"
 # The people in each clinic's day (four per clinic, in CLINICS order); they
@@ -85,6 +93,14 @@ def _patient(email, name, *, mobile_no="", **profile):
     return Patient.objects.get_or_create(user=user, defaults=profile)[0]
 
 
+def _second_factor(admin: User) -> None:
+    TOTPDevice.objects.get_or_create(user=admin, name="Demo authenticator",
+                                     defaults={"key": ADMIN_TOTP_KEY, "confirmed": True})
+    codes, _ = StaticDevice.objects.get_or_create(user=admin, name="Recovery codes", defaults={"confirmed": True})
+    for code in ADMIN_RECOVERY_CODES:
+        StaticToken.objects.get_or_create(device=codes, token=code)
+
+
 class Command(BaseCommand):
     help = "Load demo clinics, doctors, weekly hours and slots, patients and a living day (idempotent)."
 
@@ -100,6 +116,7 @@ class Command(BaseCommand):
     def _seed(self):
         admin = _user(ADMIN[0], ADMIN[1], ADMIN[2], role=User.Role.ADMIN, is_staff=True, is_superuser=True,
                       is_verified=True)
+        _second_factor(admin)
         patient = _patient(PATIENT[0], PATIENT[1], mobile_no="+91 98765 43210", blood_group="O+",
                            allergies="Penicillin")
         others = [_patient(f"{name.split()[0].lower()}@healthsvc.local", name) for name in OTHER_PATIENTS]
@@ -130,6 +147,9 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new slots)."))
         self.stdout.write(f"  Admin    {ADMIN[0]} / {ADMIN[2]}   -> http://127.0.0.1:8000/admin/")
+        key = b32encode(bytes.fromhex(ADMIN_TOTP_KEY)).decode()
+        self.stdout.write(f"           second factor: authenticator key {key}, or a recovery code "
+                          f"({', '.join(ADMIN_RECOVERY_CODES)})")
         self.stdout.write(f"  Patient  {PATIENT[0]} / {PATIENT[2]}")
         self.stdout.write(f"  Doctors  {', '.join(d[0] for d in DOCTORS)} / {DOCTOR_PASSWORD}")
 
