@@ -126,20 +126,20 @@ def seed(size: str) -> dict:
         # Users: doctors first (ids 1..D), then patients, then the admin.
         run(c, "users (doctors)", """
             INSERT INTO accounts_user (password, is_superuser, email, name, role, mobile_no, is_verified,
-                is_active, is_staff, created_at, updated_at)
+                is_active, is_staff, created_at, updated_at, token_version)
             SELECT %(pw)s, false, 'doctor' || i || '@bench.local', 'Doctor ' || lpad(i::text, 5, '0'), 'doctor', '',
-                true, true, false, now(), now()
+                true, true, false, now(), now(), 0
             FROM generate_series(1, %(doctors)s + 1) i""", dict(pw=password, doctors=p["doctors"]))
         run(c, "users (patients)", """
             INSERT INTO accounts_user (password, is_superuser, email, name, role, mobile_no, is_verified,
-                is_active, is_staff, created_at, updated_at)
+                is_active, is_staff, created_at, updated_at, token_version)
             SELECT %(pw)s, false, 'patient' || i || '@bench.local', 'Patient ' || i, 'patient', '', true, true,
-                false, now(), now()
+                false, now(), now(), 0
             FROM generate_series(1, %(patients)s) i""", dict(pw=password, patients=p["patients"]))
         c.execute("""
             INSERT INTO accounts_user (password, is_superuser, email, name, role, mobile_no, is_verified,
-                is_active, is_staff, created_at, updated_at)
-            VALUES (%s, true, 'admin@bench.local', 'Bench Admin', 'admin', '', true, true, true, now(), now())""",
+                is_active, is_staff, created_at, updated_at, token_version)
+            VALUES (%s, true, 'admin@bench.local', 'Bench Admin', 'admin', '', true, true, true, now(), now(), 0)""",
                   [password])
         run(c, "patients", """
             INSERT INTO accounts_patient (created_at, updated_at, allergies, emergency_contact, user_id)
