@@ -33,7 +33,7 @@ check: install
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  JWT_SIGNING_KEY=ci-only-jwt-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-	  ALLOWED_HOSTS=clinic.example.com EMAIL_URL=smtp+tls://mail.example.com:587 \
+	  ALLOWED_HOSTS=clinic.example.com EMAIL_URL=smtp+tls://mail.example.com:587 CACHE_URL=redis://127.0.0.1:6379/1 \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # The benchmark against PostgreSQL (bench/README.md): both data sizes, 3 runs

@@ -49,13 +49,13 @@ class UserAdmin(DjangoUserAdmin):
         updated = queryset.filter(is_verified=False).update(is_verified=True)
         self.message_user(request, f"{updated} user(s) verified.")
 
-    @admin.action(description="Log selected users out everywhere (every token stops working)",
+    @admin.action(description="Log selected users out everywhere (every session and token ends)",
                   permissions=["change"])
     def log_out_everywhere(self, request, queryset):
         user_ids = list(queryset.values_list("pk", flat=True))
         for user_id in user_ids:
             tokens.user_tokens_revoke(user_id, TokenFamily.EndReason.STAFF)
-        self.message_user(request, f"{len(user_ids)} user(s) logged out of the API everywhere.")
+        self.message_user(request, f"{len(user_ids)} user(s) logged out everywhere.")
 
     @admin.action(description="Reset two-factor (the user sets it up again at next login)", permissions=["change"])
     def reset_two_factor(self, request, queryset):

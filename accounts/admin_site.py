@@ -1,9 +1,12 @@
 """The admin site, open only to staff whose session passed a second factor."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.middleware import session_verified
 
@@ -22,9 +25,11 @@ class StaffAdminSite(admin.AdminSite):
         return super().has_permission(request) and session_verified(request.user)
 
     def login(self, request, extra_context=None):
-        target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        target = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+            target = reverse("admin:index", current_app=self.name)
         if request.user.is_authenticated and request.user.is_staff and not session_verified(request.user):
-            return redirect(f"{reverse('accounts:two-factor')}?next={target}")
+            return redirect(f"{reverse('accounts:two-factor')}?{urlencode({'next': target})}")
         if self.has_permission(request):
             return redirect(target)
         return redirect_to_login(target, login_url=reverse("accounts:login"))

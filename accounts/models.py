@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils import timezone
 
 from healthsvc.models import TimeStampedModel
@@ -44,14 +45,14 @@ class UserQuerySet(models.QuerySet):
         too, as User.save does for one (raw SQL does not: it bypasses both)."""
         if not set(kwargs) & set(User.REVOKING_FIELDS):
             return super().update(**kwargs)
-        from accounts.tokens import token_state_forget  # noqa: PLC0415
+        from accounts.tokens import token_state_forget, token_state_refresh  # noqa: PLC0415
 
         user_ids = list(self.values_list("pk", flat=True))
         count = super().update(**kwargs, token_version=models.F("token_version") + 1)
         TokenFamily.objects.filter(user_id__in=user_ids).end(TokenFamily.EndReason.CREDENTIALS)
         for user_id in user_ids:
             token_state_forget(user_id)
-        transaction.on_commit(lambda: [token_state_forget(user_id) for user_id in user_ids], using=self.db)
+        transaction.on_commit(lambda: [token_state_refresh(user_id) for user_id in user_ids], using=self.db)
         return count
 
 
@@ -78,7 +79,11 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Emails are stored lowercased: an exact match on the same folding the
+        # lockout keys on (accounts.lockout), so no spelling that the database's
+        # case-insensitive match would also accept (e.g. "ſ" for "s") reaches
+        # the account under another lockout count.
+        return self.get(email=(username or "").strip().lower())
 
 
 class User(LoadsWholeRowMixin, AbstractBaseUser, PermissionsMixin):
@@ -149,18 +154,29 @@ class User(LoadsWholeRowMixin, AbstractBaseUser, PermissionsMixin):
         self._revoking_loaded = {name: getattr(self, name) for name in self.REVOKING_FIELDS
                                  if name not in self.get_deferred_fields()}
         if changed:
-            from accounts.tokens import token_state_forget  # noqa: PLC0415
+            from accounts.tokens import token_state_forget, token_state_refresh  # noqa: PLC0415
 
             TokenFamily.objects.filter(user_id=self.pk).end(TokenFamily.EndReason.CREDENTIALS)
             # Now, and again once committed: a request in between may have cached
             # the state this transaction is about to replace.
             user_id = self.pk
             token_state_forget(user_id)
-            transaction.on_commit(lambda: token_state_forget(user_id), using=kwargs.get("using"))
+            transaction.on_commit(lambda: token_state_refresh(user_id), using=kwargs.get("using"))
 
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash (a session lives while it matches), of the
+        password and the token version: whatever ends a user's tokens (a
+        password, role or active change, log out everywhere, a two-factor
+        reset) ends their portal sessions too. Django's password change keeps
+        the session it was made in (update_session_auth_hash)."""
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash", f"{self.password}:{self.token_version}",
+            secret=secret, algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_patient(self) -> bool:

@@ -67,7 +67,8 @@ def _sha256(raw: str) -> str:
 
 
 def _remember(user) -> None:
-    cache.set(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
+    # add, not set: a fresher state written meanwhile (a revocation) wins.
+    cache.add(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
 
 
 def _record(token: RefreshToken, family: TokenFamily) -> None:
@@ -143,8 +144,10 @@ def refresh_rotate(raw: str) -> RefreshToken:
 
 
 def _claims_current(token) -> bool:
-    state = token_state(token[api_settings.USER_ID_CLAIM])
-    return state is not None and state[1] and token.get(VERSION_CLAIM) == state[0]
+    """The user's row itself, not the cache: a refresh mints a new pair, so it
+    must not trust a cached state a revocation could have raced."""
+    row = User.objects.filter(pk=token[api_settings.USER_ID_CLAIM]).values_list("token_version", "is_active").first()
+    return row is not None and row[1] and token.get(VERSION_CLAIM) == row[0]
 
 
 def refresh_family(raw: str) -> TokenFamily:
@@ -172,7 +175,7 @@ def user_tokens_revoke(user_id, reason: str = TokenFamily.EndReason.LOGOUT_ALL) 
     User.objects.filter(pk=user_id).update(token_version=F("token_version") + 1)
     TokenFamily.objects.filter(user_id=user_id).end(reason)
     token_state_forget(user_id)
-    transaction.on_commit(lambda: token_state_forget(user_id))
+    transaction.on_commit(lambda: token_state_refresh(user_id))
 
 
 def token_state(user_id, family_id=None) -> tuple[int, bool] | None:
@@ -187,16 +190,29 @@ def token_state(user_id, family_id=None) -> tuple[int, bool] | None:
             return None
         state = found.get(key)
     if state is None:
-        row = User.objects.filter(pk=user_id).values_list("token_version", "is_active").first()
-        state = "" if row is None else f"{row[0]}:{int(row[1])}"
-        cache.set(key, state, TOKEN_STATE_TTL)
+        state = _state_from_row(user_id)
+        # add, not set: if a revocation committed after the read above, its
+        # fresh state (token_state_refresh) is already there and must stay.
+        cache.add(key, state, TOKEN_STATE_TTL)
     if state == "":
         return None
     version, active = state.split(":")
     return int(version), active == "1"
 
 
+def _state_from_row(user_id) -> str:
+    row = User.objects.filter(pk=user_id).values_list("token_version", "is_active").first()
+    return "" if row is None else f"{row[0]}:{int(row[1])}"
+
+
 def token_state_forget(user_id) -> None:
     """Drop the cached state: the next request reads the user's row again."""
     cache.delete(_state_key(user_id))
+
+
+def token_state_refresh(user_id) -> None:
+    """Write the user's committed state (after a revocation commits): a request
+    that read the row before the commit and fills the cache late cannot put
+    the old version back (it only adds where nothing is)."""
+    cache.set(_state_key(user_id), _state_from_row(user_id), TOKEN_STATE_TTL)
 

@@ -8,12 +8,13 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -107,7 +108,7 @@ class LoginView(auth_views.LoginView):
             # The password was right; the session is not logged in until the code is.
             self.request.session[PENDING_LOGIN] = {
                 "user_id": user.pk, "backend": user.backend, "at": int(time.time()), "attempts": 0,
-                "next": self.get_redirect_url(),
+                "next": self.get_redirect_url(), "hash": user.get_session_auth_hash(),
             }
             return redirect("accounts:login-verify")
         response = super().form_valid(form)
@@ -128,7 +129,8 @@ def login_verify(request):
             messages.error(request, "That took too long. Please log in again.")
         return redirect("accounts:login")
     user = get_user_model().objects.filter(pk=pending["user_id"], is_active=True).first()
-    if user is None:
+    # A password change (or any revocation) since the password step voids it.
+    if user is None or not constant_time_compare(user.get_session_auth_hash(), pending.get("hash", "")):
         request.session.pop(PENDING_LOGIN, None)
         return redirect("accounts:login")
     form = OtpCodeForm(request.POST or None)
@@ -161,48 +163,72 @@ def login_verify(request):
 @login_required
 @sensitive_post_parameters("code")
 def two_factor_settings(request):
-    """Set up, verify, renew or turn off two-factor (admins, staff, doctors)."""
+    """Set up, verify, renew or turn off two-factor (admins, staff, doctors).
+
+    Changing a factor that is already on (new recovery codes, a new phone,
+    turning it off) needs a verified session and a fresh code, so a stolen
+    session alone cannot give itself a lasting second factor. Turning it on
+    or off ends the account's other sessions and tokens: whoever held them
+    must pass the new factor."""
     user = request.user
     if not two_factor.otp_may_enable(user):
         raise PermissionDenied("Two-factor authentication is for staff and doctors.")
     enabled = two_factor.otp_enabled(user)
     verified = session_verified(user)
-    action = request.POST.get("action", "")
+    action = request.POST.get("action", "") if request.method == "POST" else ""
     form = OtpCodeForm(request.POST or None)
     context = {"enabled": enabled, "verified": verified, "required": two_factor.otp_mandatory(user)}
-    if request.method == "POST" and action == "start" and not (enabled and not verified):
+
+    def fresh_code() -> bool:
+        if form.is_valid() and two_factor.otp_check(user, form.cleaned_data["code"]) is not None:
+            return True
+        form.add_error("code", "Enter a current code from your app (or a recovery code) to make this change.")
+        return False
+
+    if action == "start" and (not enabled or (verified and fresh_code())):
         two_factor.totp_setup_start(user)
         return redirect("accounts:two-factor")
-    if request.method == "POST" and action == "confirm" and form.is_valid():
+    if action == "confirm" and form.is_valid():
         device = two_factor.totp_pending(user)
         if device is not None and (not enabled or verified):
             codes = two_factor.totp_setup_confirm(user, device, form.cleaned_data["code"])
             if codes is not None:
+                _end_other_sessions(request)
                 device.refresh_from_db()
                 otp_login(request, device)
-                messages.success(request, "Two-factor authentication is on.")
+                messages.success(request, "Two-factor authentication is on. Your other sessions were logged out.")
                 return render(request, "accounts/recovery_codes.html", {"codes": codes})
         form.add_error("code", "That code does not match. Check the app's clock and try the newest code.")
-    if request.method == "POST" and action == "verify" and enabled and form.is_valid():
+    if action == "verify" and enabled and form.is_valid():
         device = two_factor.otp_check(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
             messages.success(request, "This session is verified.")
-            return redirect(request.GET.get("next") if _safe_next(request) else "accounts:two-factor")
+            return redirect(_safe_next(request) or "accounts:two-factor")
         form.add_error("code", "That code is wrong or was already used.")
-    if request.method == "POST" and action == "recovery" and verified:
+    if action == "recovery" and verified and fresh_code():
         return render(request, "accounts/recovery_codes.html", {"codes": two_factor.recovery_codes_new(user)})
-    if request.method == "POST" and action == "disable" and verified and not context["required"]:
+    if action == "disable" and verified and not context["required"] and fresh_code():
         two_factor.otp_disable(user)
-        messages.success(request, "Two-factor authentication is off.")
+        _end_other_sessions(request)
+        messages.success(request, "Two-factor authentication is off. Your other sessions were logged out.")
         return redirect("accounts:two-factor")
     pending = two_factor.totp_pending(user) if not enabled or verified else None
     if pending is not None:
         context.update(qr_uri=two_factor.totp_qr_data_uri(pending), key_text=two_factor.totp_key_text(pending))
     if verified:
         context["recovery_left"] = two_factor.recovery_codes_left(user)
-    context.update(form=form, pending=pending, next=_safe_next(request))
+    context.update(form=form, pending=pending, next=_safe_next(request), action=action)
     return render(request, "accounts/two_factor.html", context)
+
+
+def _end_other_sessions(request) -> None:
+    """Every other session and token of the user ends (their version rises);
+    this one carries on with the new session hash."""
+    user = request.user
+    services.user_logout_everywhere(user=user)
+    user.refresh_from_db(fields=["token_version"])
+    update_session_auth_hash(request, user)
 
 
 class LogoutView(auth_views.LogoutView):

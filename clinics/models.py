@@ -154,7 +154,7 @@ class DoctorQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Deactivating profiles in bulk (the admin's action) ends those
         doctors' tokens at once, as Doctor.save does for one."""
-        if kwargs.get("is_active") is not False:
+        if "is_active" not in kwargs or kwargs["is_active"]:
             return super().update(**kwargs)
         user_ids = list(self.filter(is_active=True).values_list("user_id", flat=True))
         count = super().update(**kwargs)

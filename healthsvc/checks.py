@@ -36,3 +36,25 @@ def request_limits_check(app_configs, **kwargs):
         hint=f"Keep DATA_UPLOAD_MAX_MEMORY_SIZE (MAX_REQUEST_BODY_BYTES) set and {LIMITS_MIDDLEWARE} in MIDDLEWARE.",
         id="healthsvc.E002",
     )]
+
+
+LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@register(Tags.security, Tags.caches, deploy=True)
+def shared_cache_check(app_configs, **kwargs):
+    """Revocation and limits live in the default cache: the token versions that
+    end a logged-out or deactivated user's access tokens, the marks of ended
+    sign-ins, the rate-limit counters. A per-process cache keeps them in one
+    worker only, so the other workers go on honouring revoked tokens (until
+    they expire) and each grants its own rate budget."""
+    if settings.CACHES["default"]["BACKEND"] not in LOCAL_CACHES:
+        return []
+    return [Error(
+        "The default cache is per-process: token revocation and rate limits would not reach every worker.",
+        hint="Set CACHE_URL to Redis (e.g. redis://redis:6379/1) in production.",
+        id="healthsvc.E003",
+    )]

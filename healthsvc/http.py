@@ -1,5 +1,7 @@
 """Facts about the HTTP request that several apps need alike."""
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -19,4 +21,11 @@ def client_ip(request) -> str:
     if not hops:
         return remote
     chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    return chain[-hops] if len(chain) >= hops else remote
+    if len(chain) < hops:
+        return remote
+    # Only an address counts (a proxy that writes "ip:port", or a value that is
+    # no address at all, would otherwise make a new key for every variant).
+    try:
+        return str(ipaddress.ip_address(chain[-hops]))
+    except ValueError:
+        return remote

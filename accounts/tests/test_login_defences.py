@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.tests.factories import TEST_PASSWORD
+from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from healthsvc.http import client_ip
 from healthsvc.testing import assert_error
 
@@ -187,3 +187,34 @@ def test_num_proxies_defaults_to_trusting_no_header():
     from healthsvc.settings import base
 
     assert base.NUM_PROXIES == 0 and live.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+
+@pytest.mark.parametrize("spelling", ["PAT@EXAMPLE.COM", " pat@example.com "])
+def test_an_email_logs_in_in_any_case_as_typed(patient, spelling):
+    assert _api_login(spelling, TEST_PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize("lookalike", ["a\u017fha@example.com", "asha@example.com\u200b"])
+def test_a_lookalike_spelling_of_an_email_is_another_account(lockout, lookalike):
+    """PostgreSQL's case-insensitive match (UPPER) takes "ſ" for "s"; the
+    lookup is exact on the lowercased email, as the lockout key is, so a
+    lookalike cannot reach the account under a lockout count of its own."""
+    UserFactory(email="asha@example.com")
+    assert _api_login("asha@example.com", TEST_PASSWORD).status_code == 200
+    assert_error(_api_login(lookalike, TEST_PASSWORD), 401, "INVALID_CREDENTIALS")
+
+
+@pytest.mark.parametrize("forwarded", ["1.2.3.4:5555", "not-an-address", "1.2.3.4, <script>"])
+def test_a_forwarded_value_that_is_no_address_is_not_trusted(settings, forwarded):
+    settings.NUM_PROXIES = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "10.0.0.9"
+
+
+def test_reset_mails_are_capped_for_every_spelling_of_an_address(client, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**RATES, "password_reset": "1000/hour"})
+    UserFactory(email="asha@example.com")
+    for spelling in ["asha@example.com", "ASHA@example.com", "a\u017fha@example.com", "Asha@Example.com"] * 2:
+        client.post(reverse("accounts:password-reset"), {"email": spelling})
+    # One budget for them all (a budget per spelling would have sent 6 or more).
+    assert 2 <= len(mail.outbox) <= 3

@@ -148,6 +148,13 @@ def test_logout_everywhere_ends_every_token_of_the_user(patient, other_patient):
     _alive(_login(patient.user.email))  # and a new login works
 
 
+def test_logout_everywhere_ends_the_portal_sessions_too(patient, patient_client):
+    assert patient_client.get(reverse("accounts:profile")).status_code == 200
+    pair = _login(patient.user.email)
+    _bearer(pair["access"]).post(reverse("api:auth-logout-all"))
+    assert patient_client.get(reverse("accounts:profile")).status_code == 302
+
+
 def test_logout_everywhere_needs_a_token(api_client):
     assert_error(api_client.post(reverse("api:auth-logout-all")), 401, "NOT_AUTHENTICATED")
 

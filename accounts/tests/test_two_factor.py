@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts import two_factor
 from accounts.tests.factories import TEST_PASSWORD
-from healthsvc.testing import assert_error
+from healthsvc.testing import assert_error, force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -123,14 +123,14 @@ def test_a_new_staff_member_sets_up_an_authenticator_and_gets_recovery_codes(adm
 
 
 def test_staff_cannot_turn_two_factor_off_but_a_doctor_can(admin_user, doctor, client):
-    from healthsvc.testing import force_login_verified
-
     force_login_verified(client, admin_user)
     client.post(SETTINGS_PAGE, {"action": "disable"})
     assert two_factor.otp_enabled(admin_user)
-    _enrolled(doctor.user)
+    device = _enrolled(doctor.user)
     force_login_verified(client, doctor.user)
-    client.post(SETTINGS_PAGE, {"action": "disable"})
+    client.post(SETTINGS_PAGE, {"action": "disable"})  # a verified session alone is not enough
+    assert two_factor.otp_enabled(doctor.user)
+    client.post(SETTINGS_PAGE, {"action": "disable", "code": _code(device)})
     assert not two_factor.otp_enabled(doctor.user)
 
 
@@ -177,18 +177,79 @@ def test_patients_log_in_to_the_api_with_a_password(patient):
 
 
 def test_the_otp_admin_screens_with_secrets_are_not_served(admin_user, client):
-    from healthsvc.testing import force_login_verified
-
     force_login_verified(client, admin_user)
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
 
 
 def test_staff_can_reset_a_users_lost_authenticator(admin_user, doctor, client):
-    from healthsvc.testing import force_login_verified
-
     _enrolled(doctor.user)
     force_login_verified(client, admin_user)
     client.post(reverse("admin:accounts_user_changelist"),
                 {"action": "reset_two_factor", "_selected_action": [doctor.user.pk]})
     assert not two_factor.otp_enabled(doctor.user)
+
+
+# --- changes to a factor, and what they end ---------------------------------------------
+
+
+def test_new_recovery_codes_need_a_fresh_code_even_in_a_verified_session(doctor, client):
+    device = _enrolled(doctor.user)
+    force_login_verified(client, doctor.user)
+    before = set(StaticToken.objects.filter(device__user=doctor.user).values_list("token", flat=True))
+    client.post(SETTINGS_PAGE, {"action": "recovery"})
+    client.post(SETTINGS_PAGE, {"action": "start"})  # nor may the authenticator be replaced
+    assert set(StaticToken.objects.filter(device__user=doctor.user).values_list("token", flat=True)) == before
+    assert not TOTPDevice.objects.filter(user=doctor.user, confirmed=False).exists()
+    page = client.post(SETTINGS_PAGE, {"action": "recovery", "code": _code(device)})
+    assert len(re.findall(r"<code>([a-z0-9]+)</code>", page.content.decode())) == 10
+    assert set(StaticToken.objects.filter(device__user=doctor.user).values_list("token", flat=True)).isdisjoint(before)
+
+
+def test_turning_two_factor_on_ends_the_accounts_other_sessions_and_tokens(doctor, client):
+    from django.test import Client
+
+    elsewhere = Client()
+    elsewhere.force_login(doctor.user)  # e.g. a session an attacker holds
+    pair = _api_login(doctor.user).json()
+    client.force_login(doctor.user)
+    client.post(SETTINGS_PAGE, {"action": "start"})
+    device = TOTPDevice.objects.get(user=doctor.user, confirmed=False)
+    assert client.post(SETTINGS_PAGE, {"action": "confirm", "code": _code(device)}).status_code == 200
+    assert elsewhere.get(reverse("scheduling:doctor-day")).status_code == 302
+    assert_error(APIClient(HTTP_AUTHORIZATION=f"Bearer {pair['access']}").get(reverse("api:auth-profile")),
+                 401, "TOKEN_INVALID")
+    assert client.get(reverse("scheduling:doctor-day")).status_code == 200  # this session carries on
+
+
+def test_a_two_factor_reset_by_staff_ends_the_users_sessions(admin_user, doctor, client):
+    from django.test import Client
+
+    _enrolled(doctor.user)
+    hijacked = force_login_verified(Client(), doctor.user)
+    assert hijacked.get(reverse("scheduling:doctor-day")).status_code == 200
+    force_login_verified(client, admin_user)
+    client.post(reverse("admin:accounts_user_changelist"),
+                {"action": "reset_two_factor", "_selected_action": [doctor.user.pk]})
+    assert hijacked.get(reverse("scheduling:doctor-day")).status_code == 302  # logged out, cannot re-enrol
+    assert hijacked.post(SETTINGS_PAGE, {"action": "start"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=doctor.user).exists()
+
+
+def test_a_pending_login_dies_with_a_password_change(admin_user, client):
+    device = _enrolled(admin_user)
+    client.post(LOGIN, {"username": admin_user.email, "password": TEST_PASSWORD})
+    admin_user.set_password("a-brand-new-passphrase-9")
+    admin_user.save()
+    assert client.post(VERIFY, {"code": _code(device)}).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x"])
+def test_the_admin_login_does_not_redirect_off_site(admin_user, client, target):
+    force_login_verified(client, admin_user)
+    response = client.get(reverse("admin:login"), {"next": target})
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+    client.logout()
+    anonymous = client.get(reverse("admin:login"), {"next": target})
+    assert "evil.example" not in anonymous["Location"]

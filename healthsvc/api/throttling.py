@@ -14,6 +14,7 @@ server shares them; Django's local-memory cache in tests and `make run`.
 
 import hashlib
 import time
+import unicodedata
 
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
@@ -133,7 +134,10 @@ class PasswordResetMailThrottle(FixedWindowRateThrottle):
     scope = "password_reset_mail"
 
     def allow_email(self, email: str) -> bool:
-        self._email = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+        # Folded as Django's reset form matches accounts (NFKC, casefold), so no
+        # other spelling of the address gets a budget of its own.
+        folded = unicodedata.normalize("NFKC", (email or "").strip()).casefold()
+        self._email = hashlib.sha256(folded.encode()).hexdigest()
         return self.allow_request(None, None)
 
     def get_cache_key(self, request, view):

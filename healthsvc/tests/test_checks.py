@@ -62,9 +62,12 @@ def test_no_body_limit_is_a_deploy_error(settings):
 
 def _check_deploy(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "ALLOW_CONSOLE_EMAIL"}}
+             if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "ALLOW_CONSOLE_EMAIL", "CACHE_URL",
+                          "REDIS_URL"}}
     clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false",
-                 SECRET_KEY="check-only-" + os.urandom(24).hex(), ALLOWED_HOSTS="clinic.example.com", **env)
+                 SECRET_KEY="check-only-" + os.urandom(24).hex(), ALLOWED_HOSTS="clinic.example.com",
+                 CACHE_URL="redis://127.0.0.1:6379/1")
+    clean.update(env)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
 
@@ -78,3 +81,15 @@ def test_check_deploy_from_the_environment(env, passes):
     result = _check_deploy(**env)
     assert (result.returncode == 0) is passes, result.stderr
     assert ("healthsvc.E001" in result.stderr) is not passes
+
+
+def test_a_per_process_cache_is_a_deploy_error(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert _ids(checks.shared_cache_check(None)) == {"healthsvc.E003"}
+    settings.CACHES = {"default": {"BACKEND": "healthsvc.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
+    assert checks.shared_cache_check(None) == []
+
+
+def test_check_deploy_refuses_production_without_a_shared_cache():
+    result = _check_deploy(EMAIL_URL="smtp+tls://user:pw@smtp.example.com:587", CACHE_URL="locmemcache://")
+    assert result.returncode != 0 and "healthsvc.E003" in result.stderr
