@@ -33,6 +33,8 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _has_session(request):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             signed_in_at = request.session.get(SIGNED_IN_AT)
@@ -57,6 +59,8 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not _has_session(request):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None and user.is_authenticated
@@ -78,11 +82,23 @@ def _setup_paths() -> set[str]:
             reverse("accounts:login-verify")}
 
 
+def _has_session(request) -> bool:
+    """Whether the request brings a session cookie: without one nobody is
+    logged in by session (an API call with a bearer token, a first visit),
+    so these middlewares have nothing to do and skip the session lookup."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 class OTPMiddleware(django_otp.middleware.OTPMiddleware):
     """django-otp's middleware (it sets `request.user.otp_device` from the
     session), without the `user.is_verified()` method it also installs: our
     User has an `is_verified` field (an admin verified the doctor), which that
     method would shadow and, on a save, corrupt. `session_verified` asks."""
+
+    def __call__(self, request):
+        if not _has_session(request):
+            return self.get_response(request)
+        return super().__call__(request)
 
     @staticmethod
     def _init_user_fields(user):

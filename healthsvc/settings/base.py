@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise: static files keep their far-future caching and get no policy.
     "healthsvc.middleware.NoStoreMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "healthsvc.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, with a fixed policy for JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -195,7 +195,7 @@ def test_portal_templates_have_no_inline_scripts_styles_or_handlers():
 
 def test_the_admin_and_the_api_get_the_policy(staff_client, api_client):
     assert "unsafe-inline" not in staff_client.get("/admin/")["Content-Security-Policy"]
-    assert _policy(api_client.get("/api/v1/doctors"))["default-src"] == ["'self'"]
+    assert _policy(api_client.get("/api/v1/doctors"))["default-src"] == ["'none'"]  # JSON loads nothing
 
 
 def test_swagger_ui_page_has_no_inline_script_and_its_script_is_served_apart(client):
@@ -282,3 +282,14 @@ def test_allowed_origins_come_from_the_environment_and_default_to_none():
     assert _settings_value("CORS_ALLOWED_ORIGINS") == "[]"
     assert _settings_value("CORS_ALLOWED_ORIGINS", CORS_ALLOWED_ORIGINS=f"{PARTNER},https://b.example.org") == (
         f"['{PARTNER}', 'https://b.example.org']")
+
+
+@pytest.mark.django_db
+def test_api_answers_get_a_policy_that_loads_nothing(auth_client, patient, client):
+    from healthsvc.middleware import API_CONTENT_SECURITY_POLICY
+
+    for response in (auth_client(patient.user).get("/api/v1/patients/me"), client.get("/api/v1/clinics")):
+        assert response["Content-Type"].startswith("application/json")
+        assert response["Content-Security-Policy"] == API_CONTENT_SECURITY_POLICY
+    page = client.get(reverse("accounts:login"))
+    assert "default-src 'self'" in page["Content-Security-Policy"]
