@@ -90,22 +90,30 @@ def user_logout_everywhere(*, user: User) -> None:
     tokens.user_tokens_revoke(user.pk, TokenFamily.EndReason.LOGOUT_ALL)
 
 
-@transaction.atomic
-def user_change_password(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
+def user_change_password(*, user: User, old_password: str, new_password: str, request=None) -> dict[str, str]:
     """Change the password after checking the current one; every earlier token
     and session of the user stops working (User.save raises the token version
     and ends their families; Django's session hash ends the sessions). Returns
-    a new pair for the caller. Raises WrongPasswordError, WeakPasswordError."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.check_password(old_password or ""):
+    a new pair for the caller. Raises WrongPasswordError, LoginLockedError
+    (the current password is checked as a login is, so guessing it with a
+    stolen token meets the same lockout), WeakPasswordError."""
+    email = User.objects.filter(pk=user.pk).values_list("email", flat=True).get()
+    # Outside the transaction: a failed attempt's count must survive the refusal.
+    http_request = getattr(request, "_request", request)
+    checked = authenticate(http_request, email=email, password=old_password or "")
+    if getattr(http_request, "axes_locked_out", False):
+        raise LoginLockedError(extra={"retry_after": retry_after_seconds()})
+    if checked is None or checked.pk != user.pk:
         raise WrongPasswordError(extra={"errors": {"old_password": ["The current password is wrong."]}})
-    try:
-        validate_password(new_password, user)
-    except ValidationError as exc:
-        raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"new_password": exc.messages}}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    return user_tokens(user)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        try:
+            validate_password(new_password, user)
+        except ValidationError as exc:
+            raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"new_password": exc.messages}}) from exc
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        return user_tokens(user)
 
 
 def user_access_token(user: User, lifetime=None) -> str:

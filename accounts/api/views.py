@@ -142,14 +142,15 @@ class PasswordChangeApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         tags=["auth"], operation_id="auth_password_change", request=PasswordChangeInputSerializer,
-        responses={200: TokenPairOutputSerializer, **error_responses(400, 401)},
+        responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},
         description="Change the password. Every other session and token of the account stops working; "
-                    "the answer carries a new pair for this client.",
+                    "the answer carries a new pair for this client. Wrong current passwords count towards "
+                    "the login lockout of this account from this address.",
     )
     def post(self, request):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.user_change_password(user=request.user, **data.validated_data))
+        return Response(services.user_change_password(user=request.user, request=request, **data.validated_data))
 
 
 class ProfileApi(MethodCheckedMixin, APIView):

@@ -181,6 +181,19 @@ def test_password_change_refuses_a_wrong_current_password_and_changes_nothing(pa
     assert User.objects.get(pk=patient.user.pk).check_password(TEST_PASSWORD)
 
 
+def test_guessing_the_current_password_meets_the_login_lockout(patient, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    pair = _login(patient.user.email)
+    client = _bearer(pair["access"])
+    answers = [client.post(reverse("api:auth-password"), {"old_password": f"guess-{i}", "new_password": NEW_PASSWORD},
+                           format="json").status_code for i in range(6)]
+    assert answers == [400] * 4 + [429] * 2
+    right = client.post(reverse("api:auth-password"), {"old_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+                        format="json")
+    assert_error(right, 429, "RATE_LIMITED")
+    assert User.objects.get(pk=patient.user.pk).check_password(TEST_PASSWORD)
+
+
 def test_password_change_refuses_a_weak_password(patient):
     pair = _login(patient.user.email)
     body = assert_error(_bearer(pair["access"]).post(
