@@ -99,8 +99,19 @@ def test_a_recovery_code_signs_in_once(admin_user, client):
     client.post(LOGIN, {"username": admin_user.email, "password": TEST_PASSWORD})
     assert client.post(VERIFY, {"code": code}).status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
-    assert not StaticToken.objects.filter(token=code).exists()
+    assert not StaticToken.objects.filter(token=two_factor.recovery_digest(code)).exists()  # used up
     assert device.user_id == admin_user.pk
+    again = type(client)()
+    again.post(LOGIN, {"username": admin_user.email, "password": TEST_PASSWORD})
+    assert again.post(VERIFY, {"code": code}).status_code == 200 and "_auth_user_id" not in again.session
+
+
+def test_recovery_codes_are_stored_as_keyed_hashes_only(admin_user):
+    codes = two_factor.recovery_codes_new(admin_user)
+    stored = set(StaticToken.objects.filter(device__user=admin_user).values_list("token", flat=True))
+    assert len(stored) == 10 and not stored & set(codes)
+    assert stored == {two_factor.recovery_digest(code) for code in codes}
+    assert two_factor.otp_check(admin_user, codes[3].upper()) is not None  # typed in capitals, still one use
 
 
 # --- setting it up ------------------------------------------------------------------------------

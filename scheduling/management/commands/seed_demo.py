@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_factor
 from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
 from healthsvc.timezones import local_date_bounds
@@ -98,7 +99,7 @@ def _second_factor(admin: User) -> None:
                                      defaults={"key": ADMIN_TOTP_KEY, "confirmed": True})
     codes, _ = StaticDevice.objects.get_or_create(user=admin, name="Recovery codes", defaults={"confirmed": True})
     for code in ADMIN_RECOVERY_CODES:
-        StaticToken.objects.get_or_create(device=codes, token=code)
+        StaticToken.objects.get_or_create(device=codes, token=two_factor.recovery_digest(code))
 
 
 class Command(BaseCommand):
