@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vDuration
 
 from clinics.models import Doctor
 from scheduling.models import Appointment
@@ -77,7 +77,7 @@ def doctor_feed_ics(*, doctor: Doctor, appointments, now: datetime | None = None
     calendar.add("x-wr-calname", f"Visits: Dr. {doctor.user.name}")
     calendar.add("x-wr-timezone", doctor.clinic.timezone)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))  # Outlook's older name; an X- property is TEXT
     today = now.date()
     calendar.add_component(Timezone.from_tzinfo(
         tz, tzid=doctor.clinic.timezone,

@@ -134,6 +134,7 @@ def test_feed_is_valid_icalendar_with_only_the_doctors_upcoming_active_visits(cl
     assert response["Cache-Control"] == "no-store"
     assert calendar["VERSION"] == "2.0" and calendar["PRODID"] and calendar["X-WR-CALNAME"]
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Asia/Kolkata"]
+    assert str(calendar["X-PUBLISHED-TTL"].to_ical().decode()) == "PT1H"
     assert [str(e["UID"]) for e in events] == [appointment_uid(confirmed), appointment_uid(pending)]
     assert appointment_uid(confirmed) == f"appointment-{confirmed.pk}@healthsvc"
     first, second = events
@@ -142,6 +143,18 @@ def test_feed_is_valid_icalendar_with_only_the_doctors_upcoming_active_visits(cl
     assert first["DTSTART"].params["TZID"] == "Asia/Kolkata"
     assert doctor.clinic.address in str(first["LOCATION"])
     assert (str(first["STATUS"]), str(second["STATUS"])) == ("CONFIRMED", "TENTATIVE")
+
+
+def test_feed_gives_the_clinics_zone_with_its_summer_time(client):
+    from clinics.tests.factories import ClinicFactory
+
+    doctor = DoctorFactory(clinic=ClinicFactory(timezone="Europe/London"))
+    appointment = _visit(doctor)
+    token = doctor_calendar_feed_rotate(doctor=doctor)
+    _, calendar, events = _events(client, f"/feeds/doctors/{token}.ics")
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert zone["TZID"] == "Europe/London" and zone.walk("DAYLIGHT") and zone.walk("STANDARD")
+    assert events[0].decoded("DTSTART") == appointment.start
 
 
 def test_feed_carries_no_health_data(client, doctor):
