@@ -62,18 +62,23 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["date_of_birth", "blood_group", "allergies", "emergency_contact"]
+        fields = ["date_of_birth", "blood_group", "allergies", "emergency_contact", "wants_reminders"]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
             "allergies": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"emergency_contact": "Emergency contact"}
+        labels = {
+            "emergency_contact": "Emergency contact",
+            "wants_reminders": "Email me a reminder the day before each visit",
+        }
         help_texts = {
             "allergies": "Medicines, foods or materials you react to. Leave empty if none are known.",
             "emergency_contact": "A name and a phone number, e.g. “Ravi Patel, +91 98765 43210”.",
+            "wants_reminders": "",
         }
 
-    field_order = ["name", "mobile_no", "date_of_birth", "blood_group", "allergies", "emergency_contact"]
+    field_order = ["name", "mobile_no", "date_of_birth", "blood_group", "allergies", "emergency_contact",
+                   "wants_reminders"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

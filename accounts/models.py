@@ -207,6 +207,11 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
     allergies = models.TextField(blank=True)
     emergency_contact = models.CharField(max_length=200, blank=True, validators=[validate_emergency_contact])
+    # The patient's own choice (profile page, PATCH /patients/{id}); the reminder
+    # mails that honour it come later (issue 10).
+    wants_reminders = models.BooleanField(
+        default=True, help_text="Email the patient a reminder the day before each visit.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -147,7 +147,7 @@ def user_authenticate(*, email: str, password: str, request, otp: str | None = N
     return user
 
 
-PATIENT_FIELDS = {"date_of_birth", "blood_group", "allergies", "emergency_contact"}
+PATIENT_FIELDS = {"date_of_birth", "blood_group", "allergies", "emergency_contact", "wants_reminders"}
 USER_FIELDS = {"name", "mobile_no"}
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -150,6 +151,11 @@ class Clinic(TimeStampedModel):
         })
 
 
+def calendar_feed_token_sha256(token: str) -> str:
+    """What Doctor.calendar_feed_sha256 keeps of a feed token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class DoctorQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Deactivating profiles in bulk (the admin's action) ends those
@@ -185,6 +191,10 @@ class Doctor(TimeStampedModel):
         default=False,
         help_text="New bookings start pending and hold their place until the doctor or staff confirm them.",
     )
+    # SHA-256 (hex) of the doctor's private calendar feed token, never the token
+    # itself: a copy of the database must not let anyone read the feed. Empty:
+    # no feed (clinics.services.doctor_calendar_feed_rotate makes one).
+    calendar_feed_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = DoctorQuerySet.as_manager()
 

@@ -1,11 +1,13 @@
 """Reads for clinics and doctors."""
 
+import hmac
+
 from django.db.models import ExpressionWrapper, FloatField, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import User
 from clinics.exceptions import ClinicNotFoundError, DoctorNotFoundError
-from clinics.models import Clinic, Doctor
+from clinics.models import Clinic, Doctor, calendar_feed_token_sha256
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -109,6 +111,25 @@ def doctor_get(*, doctor_id: int, user: User | None = None) -> Doctor:
         return doctor_list(user=user).get(pk=doctor_id)
     except Doctor.DoesNotExist:
         raise DoctorNotFoundError() from None
+
+
+def doctor_get_by_calendar_feed_token(*, token: str) -> Doctor:
+    """The active doctor whose private calendar feed token this is, with user
+    and clinic. Raises DoctorNotFoundError alike for a malformed token, an
+    unknown doctor, one without a feed and a wrong or replaced secret; the
+    hashes are compared in constant time."""
+    doctor_id, dot, _ = token.partition(".")
+    if not dot or not doctor_id.isascii() or not doctor_id.isdigit() or len(doctor_id) > 18:
+        raise DoctorNotFoundError()
+    doctor = (
+        Doctor.objects.select_related("user", "clinic")
+        .filter(pk=int(doctor_id), is_active=True, user__is_active=True).first()
+    )
+    if doctor is None or not doctor.calendar_feed_sha256 or not hmac.compare_digest(
+        doctor.calendar_feed_sha256, calendar_feed_token_sha256(token)
+    ):
+        raise DoctorNotFoundError()
+    return doctor
 
 
 def specialty_list() -> list[str]:

@@ -5,6 +5,7 @@ Scheduling never locks clinic rows, so taking a clinic lock last cannot close
 a cycle.
 """
 
+import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from clinics.exceptions import (
     DoctorUpdateNotAllowedError,
     LicenseNumberTakenError,
 )
-from clinics.models import Clinic, Doctor
+from clinics.models import Clinic, Doctor, calendar_feed_token_sha256
 
 CLINIC_FIELDS = frozenset({
     "name", "address", "city", "state", "zip_code", "phone", "email", "timezone", "latitude", "longitude", "is_active",
@@ -209,3 +210,20 @@ def doctor_update(*, doctor: Doctor, actor: User, **fields) -> Doctor:
     _full_clean(locked, exclude=["user"])
     _save_doctor(locked)
     return locked
+
+
+# --- Calendar feed -----------------------------------------------------------
+
+
+def doctor_calendar_feed_rotate(*, doctor: Doctor) -> str:
+    """Give the doctor a new private calendar feed token and return it (the only
+    time it exists in the clear: only its SHA-256 is kept). The previous feed
+    URL stops working. The token is `<doctor id>.<secret>`, so the feed finds
+    the doctor by primary key and compares hashes in constant time
+    (clinics.selectors.doctor_get_by_calendar_feed_token). Two rotations at
+    once: the last write wins and the other's URL is dead, as a rotation means."""
+    token = f"{doctor.pk}.{secrets.token_urlsafe(32)}"
+    doctor.calendar_feed_sha256 = calendar_feed_token_sha256(token)
+    # An UPDATE of this one column: nothing else of a doctor row read earlier is written back.
+    Doctor.objects.filter(pk=doctor.pk).update(calendar_feed_sha256=doctor.calendar_feed_sha256)
+    return token

@@ -1,7 +1,7 @@
 """Reads for slots and appointments, with their joins and the caller's scope."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -135,6 +135,30 @@ def appointment_list_active_between(*, user: User, start: datetime, end: datetim
         appointment_list_for_user(user=user)
         .filter(status__in=Appointment.ACTIVE_STATUSES, start__gte=start, start__lt=end)
         .order_by("start", "id")
+    )
+
+
+FEED_DAYS = 180
+FEED_MAX_EVENTS = 1000
+
+
+def appointment_list_for_feed(*, doctor: Doctor, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The doctor's active (pending or confirmed) visits not over yet, up to
+    FEED_DAYS ahead and at most FEED_MAX_EVENTS of them, soonest first, for the
+    calendar feed: one query with the patient's name and the clinic, and only
+    the columns the feed writes (no reason for the visit, no notes)."""
+    now = now or timezone.now()
+    return (
+        Appointment.objects.filter(
+            doctor=doctor, status__in=Appointment.ACTIVE_STATUSES,
+            end__gt=now, start__lt=now + timedelta(days=FEED_DAYS),
+        )
+        .select_related("patient__user", "clinic")
+        .only(
+            "id", "start", "end", "status", "updated_at", "patient__id", "patient__user__id", "patient__user__name",
+            "clinic__id", "clinic__name", "clinic__address", "clinic__city", "clinic__state", "clinic__zip_code",
+        )
+        .order_by("start", "id")[:FEED_MAX_EVENTS]
     )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from scheduling import views
+from scheduling.api import views as api_views
 
 app_name = "scheduling"
 
@@ -36,4 +37,7 @@ urlpatterns = [
     path("doctor/time-off/", views.leave_list, name="leave-list"),
     path("doctor/time-off/<int:leave_id>/", views.leave_detail, name="leave-detail"),
     path("doctor/time-off/<int:leave_id>/delete/", views.leave_delete, name="leave-delete"),
+    path("doctor/calendar-feed/", views.calendar_feed_rotate, name="calendar-feed-rotate"),
+    # The private feed a doctor's calendar app subscribes to (a DRF view: the API's rate limit and errors).
+    path("feeds/doctors/<str:token>.ics", api_views.DoctorCalendarFeedApi.as_view(), name="doctor-feed"),
 ]

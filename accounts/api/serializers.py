@@ -79,7 +79,7 @@ class PatientOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = ["id", "user_id", "name", "email", "mobile_no", "date_of_birth", "blood_group", "allergies",
-                  "emergency_contact"]
+                  "emergency_contact", "wants_reminders"]
 
 
 @extend_schema_field({
@@ -101,4 +101,9 @@ class PatientUpdateInputSerializer(InputSerializer):
     allergies = serializers.CharField(max_length=2000, allow_blank=True)
     emergency_contact = serializers.CharField(max_length=200, allow_blank=True,
                                               validators=[validate_emergency_contact])
+    # Our extension of the contract, so optional even for PUT: a client that
+    # does not know it leaves the patient's choice as it is.
+    wants_reminders = serializers.BooleanField(
+        required=False, help_text="Email a reminder the day before each visit (default true).",
+    )
 

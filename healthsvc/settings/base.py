@@ -263,6 +263,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="healthsvc <no-reply@
 # unless this says it is meant (healthsvc/checks.py).
 ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", default=False)
 
+# --- Calendars --------------------------------------------------------------
+# The domain in every iCalendar UID (`appointment-{id}@{domain}`,
+# scheduling.feeds.appointment_uid): one stable name for the service, so the
+# calendars that imported or subscribed to a visit keep recognising it.
+CALENDAR_UID_DOMAIN = env.str("CALENDAR_UID_DOMAIN", default="healthsvc")
+
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any
 # view, parser or form reads them (healthsvc.middleware.RequestLimitsMiddleware).

@@ -376,3 +376,14 @@ class DoctorScheduleOutputSerializer(serializers.Serializer):
                                   "capped by the daily maximum.",
     )
     appointments = AppointmentOutputSerializer(many=True, read_only=True)
+
+
+# --- calendar feed ------------------------------------------------------------------
+
+
+class CalendarFeedOutputSerializer(serializers.Serializer):
+    url = serializers.URLField(
+        read_only=True,
+        help_text="The doctor's private iCalendar feed; shown this once (only a hash is kept). "
+                  "The previous URL stops working.",
+    )

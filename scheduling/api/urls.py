@@ -31,4 +31,6 @@ urlpatterns = [
     path("doctors/<int:doctor_id>/leaves", views.LeaveListCreateApi.as_view(), name="doctor-leave-list"),
     path("leaves/<int:leave_id>", views.LeaveDetailApi.as_view(), name="leave-detail"),
     path("doctors/<int:doctor_id>/schedule", views.DoctorScheduleApi.as_view(), name="doctor-schedule"),
+    path("doctors/<int:doctor_id>/calendar-feed", views.DoctorCalendarFeedRotateApi.as_view(),
+         name="doctor-calendar-feed"),
 ]

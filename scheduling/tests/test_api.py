@@ -46,6 +46,9 @@ OPERATIONS = {
     ("/api/v1/doctors/{doctor_id}/leaves", "post"): {"201", "400", "401", "403", "404", "413", "414", "429"},
     ("/api/v1/leaves/{leave_id}", "delete"): {"204", "401", "403", "404", "414", "429"},
     ("/api/v1/doctors/{doctor_id}/schedule", "get"): {"200", "400", "401", "403", "404", "414", "429"},
+    ("/api/v1/doctors/{doctor_id}/calendar-feed", "post"): {"200", "401", "403", "404", "414", "429"},
+    # No login (the URL is the secret), so no 401.
+    ("/feeds/doctors/{token}.ics", "get"): {"200", "404", "406", "414", "429"},
 }
 # Each new operation: its id, and (for those that create) examples of the body.
 OPERATION_IDS = {
@@ -62,6 +65,8 @@ OPERATION_IDS = {
     ("/api/v1/doctors/{doctor_id}/leaves", "post"): "leaves_create",
     ("/api/v1/leaves/{leave_id}", "delete"): "leaves_destroy",
     ("/api/v1/doctors/{doctor_id}/schedule", "get"): "doctors_schedule_retrieve",
+    ("/api/v1/doctors/{doctor_id}/calendar-feed", "post"): "doctors_calendar_feed_create",
+    ("/feeds/doctors/{token}.ics", "get"): "doctors_calendar_feed_retrieve",
 }
 
 
@@ -105,6 +110,9 @@ def test_conflicts_name_their_codes(schema):
 def test_the_calendar_file_is_documented_as_text_calendar(schema):
     responses = schema["paths"]["/api/v1/appointments/{appointment_id}/ics"]["get"]["responses"]
     assert responses["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    feed = schema["paths"]["/feeds/doctors/{token}.ics"]["get"]
+    assert feed["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    assert feed.get("security", []) in ([], [{}])  # no token needed
 
 
 def test_creating_a_rule_or_a_leave_links_to_removing_it(schema):

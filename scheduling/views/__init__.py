@@ -18,6 +18,7 @@ from .patients import (  # noqa: F401
     appointment_reschedule,
 )
 from .schedule import (  # noqa: F401
+    calendar_feed_rotate,
     leave_delete,
     leave_detail,
     leave_list,

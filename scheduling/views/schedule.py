@@ -1,5 +1,5 @@
 """Doctors' pages for running their schedule: the weekly rules ("My week") and
-the slots they make, every upcoming slot (close, reopen, change capacity,
+the slots they make, the private calendar feed of their visits, every upcoming slot (close, reopen, change capacity,
 close a whole day), one-off slots, and time off with the visits inside it.
 
 All writes go through the same services as the API and the admin.
@@ -18,10 +18,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
+from clinics.services import doctor_calendar_feed_rotate
 from healthsvc.exceptions import ApplicationError, NotFoundError
 from healthsvc.forms import add_service_errors, messages_text
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
+from scheduling.feeds import doctor_feed_url
 from scheduling.forms import (
     DayActionForm,
     DayForm,
@@ -292,3 +294,14 @@ def leave_delete(request, leave_id: int):
     services.leave_delete(leave_id=leave.pk)
     messages.success(request, "Time off removed: its free slots can be booked again.")
     return redirect("scheduling:leave-list")
+
+
+@require_POST
+@doctor_required
+def calendar_feed_rotate(request):
+    """A new private calendar feed URL, shown on this answer only (only its hash
+    is kept, and the answer is not cached); the previous URL stops working."""
+    token = doctor_calendar_feed_rotate(doctor=request.user.doctor)
+    return render(request, "scheduling/calendar_feed.html", {
+        "doctor": request.user.doctor, "feed_url": doctor_feed_url(request, token),
+    })

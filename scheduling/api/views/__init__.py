@@ -14,6 +14,7 @@ from .appointments import (  # noqa: F401
     AppointmentRescheduleApi,
     PatientAppointmentListApi,
 )
+from .feeds import DoctorCalendarFeedApi, DoctorCalendarFeedRotateApi  # noqa: F401
 from .schedules import (  # noqa: F401
     AvailabilityRuleDetailApi,
     AvailabilityRuleListCreateApi,
