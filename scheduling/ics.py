@@ -18,6 +18,7 @@ import icalendar
 from django.conf import settings
 from django.utils import timezone
 
+from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment
 
 PRODID = "-//healthsvc//Appointments 1.0//EN"
@@ -114,6 +115,15 @@ def appointment_calendar(appointment: Appointment, *, now: datetime | None = Non
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar
+
+
+def check_calendar_offered(appointment: Appointment) -> None:
+    """The portal and the API offer no calendar file of a cancelled visit:
+    there is nothing to add, and the cancellation email carried the CANCEL
+    that removes it from a calendar. Raises InvalidStateError (409): the
+    appointment exists and the caller may read it; its state is what refuses."""
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise InvalidStateError("A cancelled appointment has no calendar file to add.")
 
 
 def appointment_to_ics(appointment: Appointment, *, now: datetime | None = None) -> str:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
+from django.urls import reverse
 
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
@@ -147,3 +148,57 @@ def test_lines_are_folded_at_75_octets_without_splitting_characters():
 )
 def test_text_escaping(raw, escaped):
     assert escape_text(raw) == escaped
+
+
+# --- the portal and the API give the same current version, never a cancelled one ---------
+
+
+def test_the_api_and_the_portal_give_the_same_current_version(appointment, patient, client, auth_client, admin_user):
+    later = SlotFactory(doctor=appointment.doctor, start=datetime(2030, 3, 3, 5, 0, tzinfo=UTC))
+    services.appointment_reschedule(appointment_id=appointment.pk, slot_id=later.pk, by=admin_user)
+    api = auth_client(patient.user).get(reverse("api:appointment-ics", args=[appointment.pk]))
+    client.force_login(patient.user)
+    portal = client.get(reverse("scheduling:appointment-ics", args=[appointment.pk]))
+    assert api.status_code == portal.status_code == 200
+    api_event, portal_event = _event(api.content), _event(portal.content)
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "STATUS"):
+        assert api_event.decoded(name) == portal_event.decoded(name), name
+    assert api_event["SEQUENCE"] == 1
+    assert icalendar.Calendar.from_ical(api.content)["METHOD"] == "REQUEST"
+
+
+def test_the_api_refuses_the_file_of_a_cancelled_visit_with_409(appointment, patient, auth_client):
+    services.appointment_cancel(appointment_id=appointment.pk, by=patient.user, reason="x")
+    response = auth_client(patient.user).get(reverse("api:appointment-ics", args=[appointment.pk]))
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error_code"] == "INVALID_STATE" and "cancelled" in response.json()["detail"]
+
+
+def test_another_patient_still_gets_404_for_a_cancelled_visit(appointment, patient, other_patient, auth_client):
+    """The 409 says nothing about someone else's appointment: theirs is a 404 first."""
+    services.appointment_cancel(appointment_id=appointment.pk, by=patient.user, reason="x")
+    response = auth_client(other_patient.user).get(reverse("api:appointment-ics", args=[appointment.pk]))
+    assert response.status_code == 404
+
+
+def test_the_portal_does_not_offer_the_file_of_a_cancelled_visit(appointment, patient, client):
+    url = reverse("scheduling:appointment-ics", args=[appointment.pk])
+    client.force_login(patient.user)
+    page = reverse("scheduling:appointment-detail", args=[appointment.pk])
+    assert url in client.get(page).content.decode()
+    services.appointment_cancel(appointment_id=appointment.pk, by=patient.user, reason="x")
+    assert url not in client.get(page).content.decode()
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == page
+    assert "no calendar file" in client.get(page).content.decode()
+
+
+def test_the_doctors_page_does_not_offer_it_either(appointment, client, admin_user):
+    url = reverse("scheduling:appointment-ics", args=[appointment.pk])
+    client.force_login(appointment.doctor.user)
+    page = reverse("scheduling:doctor-appointment", args=[appointment.pk])
+    assert url in client.get(page).content.decode()
+    services.appointment_cancel(appointment_id=appointment.pk, by=admin_user, reason="x")
+    assert url not in client.get(page).content.decode()
+    assert client.get(url)["Location"] == page
