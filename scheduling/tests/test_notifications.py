@@ -377,3 +377,32 @@ def test_a_patient_cannot_see_the_task_admin(client, patient):
     client.force_login(patient.user)
     response = client.get("/admin/django_tasks_database/dbtaskresult/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_the_admins_cancel_keeps_the_internal_note_out_of_the_patients_email(
+    booked, staff_client, django_capture_on_commit_callbacks
+):
+    url = "/admin/scheduling/appointment/"
+    ask = staff_client.post(url, {"action": "cancel_appointments", "_selected_action": [booked.pk]})
+    assert "Shown to the patient" in ask.content.decode() and "never shown or mailed" in ask.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(url, {"action": "cancel_appointments", "_selected_action": [booked.pk], "confirm": "yes",
+                                "reason": "The doctor is unwell", "internal_note": INTERNAL})
+    booked.refresh_from_db()
+    assert (booked.cancelled_reason, booked.cancelled_internal_note) == ("The doctor is unwell", INTERNAL)
+    to_patient = next(m for m in mail.outbox if "pat@example.com" in _to(m))
+    assert "The doctor is unwell" in to_patient.body and "cancelled by the clinic" in to_patient.body
+    assert all(INTERNAL not in _everything(m) for m in mail.outbox)
+
+
+def test_the_doctors_portal_cancel_keeps_the_internal_note_internal(
+    booked, doctor, client, django_capture_on_commit_callbacks
+):
+    client.force_login(doctor.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/doctor/appointments/{booked.pk}/cancel/", {"reason": "Called to theatre",
+                                                                   "internal_note": INTERNAL})
+    booked.refresh_from_db()
+    assert booked.status == "cancelled" and booked.cancelled_internal_note == INTERNAL
+    (message,) = mail.outbox
+    assert "Called to theatre" in message.body and INTERNAL not in _everything(message)
