@@ -1,9 +1,9 @@
 """The emails that tell a patient (and the doctor) what happened to a visit.
 
-One notice is one (event, recipient) pair in NOTICES: its subject here and
-its body in templates/emails/appointment_<event>_<recipient>.txt and .html,
-both extending the shared appointment_base templates. A new notice (the
-24-hour reminder, say) is one more row, two small templates and one
+One notice is one (event, recipient) pair in NOTICES, with its templates
+templates/emails/appointment_<event>_<recipient>_{subject.txt,body.txt,body.html}
+(the bodies extend _appointment_base_body.*). A new notice (the 24-hour
+reminder, say) is one more row, its three small templates and one
 tasks.notify() call.
 
 A mail says who, when (in the clinic's zone, the zone named) and where, and
@@ -45,18 +45,18 @@ class Event:
 
 @dataclass(frozen=True)
 class Notice:
-    subject: str  # formatted with the context below
-    with_invitation: bool
+    with_invitation: bool  # the patient's calendar must follow: every mail to them carries it
 
 
+# (event, recipient) -> its notice; the templates are found by the pair.
 NOTICES: dict[tuple[str, str], Notice] = {
-    (Event.BOOKED, PATIENT): Notice("Your appointment with Dr. {doctor_name} on {when_short}", True),
-    (Event.BOOKED, DOCTOR): Notice("New booking on {when_short}", False),
-    (Event.CONFIRMED, PATIENT): Notice("Confirmed: your appointment with Dr. {doctor_name} on {when_short}", True),
-    (Event.DECLINED, PATIENT): Notice("Declined: your request for {when_short}", True),
-    (Event.CANCELLED, PATIENT): Notice("Cancelled: your appointment with Dr. {doctor_name} on {when_short}", True),
-    (Event.CANCELLED, DOCTOR): Notice("Cancelled: the booking on {when_short}", False),
-    (Event.RESCHEDULED, PATIENT): Notice("Moved: your appointment with Dr. {doctor_name}, now {when_short}", True),
+    (Event.BOOKED, PATIENT): Notice(with_invitation=True),
+    (Event.BOOKED, DOCTOR): Notice(with_invitation=False),
+    (Event.CONFIRMED, PATIENT): Notice(with_invitation=True),
+    (Event.DECLINED, PATIENT): Notice(with_invitation=True),
+    (Event.CANCELLED, PATIENT): Notice(with_invitation=True),
+    (Event.CANCELLED, DOCTOR): Notice(with_invitation=False),
+    (Event.RESCHEDULED, PATIENT): Notice(with_invitation=True),
 }
 
 
@@ -115,12 +115,12 @@ def appointment_message(appointment: Appointment, *, event: str, recipient: str)
     name = f"emails/appointment_{event}_{recipient}"
     user = appointment.patient.user if recipient == PATIENT else appointment.doctor.user
     message = EmailMultiAlternatives(
-        subject=notice.subject.format(**context),
-        body=render_to_string(f"{name}.txt", context),
+        subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),  # one line, always
+        body=render_to_string(f"{name}_body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((user.name, user.email))],
     )
-    message.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"{name}_body.html", context), "text/html")
     if notice.with_invitation:
         method = "CANCEL" if appointment.status == Appointment.Status.CANCELLED else "REQUEST"
         message.attach(f"appointment-{appointment.pk}.ics", appointment_to_ics(appointment),

@@ -272,7 +272,7 @@ def test_every_notice_has_its_templates(booked):
 
     for event, recipient in NOTICES:
         message = appointment_message(booked, event=event, recipient=recipient)
-        assert message.body.strip() and _html(message).strip()
+        assert message.subject.strip() and message.body.strip() and _html(message).strip()
 
 
 def test_seeding_sends_no_mail(patient, doctor, admin_user, django_capture_on_commit_callbacks):
