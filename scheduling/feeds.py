@@ -17,6 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vDuration
 
 from clinics.models import Doctor
+from scheduling.ics import appointment_uid
 from scheduling.models import Appointment
 
 PRODID = "-//healthsvc//Doctor calendar feed 1.0//EN"
@@ -24,13 +25,6 @@ PRODID = "-//healthsvc//Doctor calendar feed 1.0//EN"
 REFRESH_INTERVAL = timedelta(hours=1)
 
 _STATUS = {Appointment.Status.PENDING: "TENTATIVE", Appointment.Status.CONFIRMED: "CONFIRMED"}
-
-
-def appointment_uid(appointment: Appointment) -> str:
-    """The appointment's iCalendar UID, the same in every file and feed that
-    shows it (so a calendar updates one event rather than adding another):
-    `appointment-{id}@{CALENDAR_UID_DOMAIN}`."""
-    return f"appointment-{appointment.pk}@{settings.CALENDAR_UID_DOMAIN}"
 
 
 def patient_short_name(name: str) -> str:

@@ -155,6 +155,10 @@ class Appointment(TimeStampedModel):
     cancelled_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The calendar invitation's SEQUENCE (RFC 5545 3.8.7.4): one more on every
+    # change the patient's calendar must follow (confirmed, moved, cancelled),
+    # so it updates the event instead of adding a second one.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["start", "id"]

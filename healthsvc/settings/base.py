@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "corsheaders",
+    "django_tasks",
+    "django_tasks_db",  # app label django_tasks_database: the queue's table and its admin
     "healthsvc.apps.HealthsvcConfig",  # the project's own system checks (healthsvc/checks.py)
     "accounts",
     "clinics",
@@ -265,9 +267,29 @@ ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", default=False)
 
 # --- Calendars --------------------------------------------------------------
 # The domain in every iCalendar UID (`appointment-{id}@{domain}`,
-# scheduling.feeds.appointment_uid): one stable name for the service, so the
+# scheduling.ics.appointment_uid, in invitations and feeds): one stable name for the service, so the
 # calendars that imported or subscribed to a visit keep recognising it.
 CALENDAR_UID_DOMAIN = env.str("CALENDAR_UID_DOMAIN", default="healthsvc")
+
+# Absolute links in emails (the appointment in the portal) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Background tasks (django-tasks: Django 6's django.tasks for 5.2) ----------
+# Emails are sent by tasks enqueued when the booking's transaction commits.
+# "immediate" (the default: `make run`, the tests) runs a task at once in the
+# process that enqueues it; "database" (production) stores it in a table that
+# `manage.py db_worker` processes (any number of workers, on any machines).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# A mail that fails to send is tried again after 2, 4, 8, 16 minutes (on a
+# backend that can defer a task), then recorded as failed (admin: Tasks).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any

@@ -110,3 +110,17 @@ def test_a_replica_url_adds_the_replica_and_its_router():
 def test_a_request_limit_of_zero_is_an_error_not_no_limit(name):
     result = _start(DEBUG="true", **{name: "0"})
     assert result.returncode != 0 and "must be positive" in result.stderr
+
+
+def test_the_task_queue_is_chosen_from_the_environment():
+    script = "import django; django.setup(); from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "TASKS_BACKEND"}}
+
+    def backend(**env):
+        return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                              env={**base, "DJANGO_SETTINGS_MODULE": "healthsvc.settings.base", "DEBUG": "true", **env})
+
+    assert backend().stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend"
+    assert backend(TASKS_BACKEND="database").stdout.strip() == "django_tasks_db.DatabaseBackend"
+    refused = backend(TASKS_BACKEND="redis")
+    assert refused.returncode != 0 and "TASKS_BACKEND must be one of immediate, database" in refused.stderr

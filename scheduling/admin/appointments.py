@@ -13,6 +13,7 @@ from scheduling.models import Appointment
 
 from . import board, booking
 from .common import (
+    CancelReasonForm,
     ClinicDayFilter,
     ClinicTimeColumns,
     ReasonForm,
@@ -141,16 +142,17 @@ class AppointmentAdmin(ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelA
 
     @admin.action(description="Cancel selected appointments…", permissions=["change"])
     def cancel_appointments(self, request, queryset):
-        form = ReasonForm(request.POST if "confirm" in request.POST else None)
+        form = CancelReasonForm(request.POST if "confirm" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
             return reason_page(
                 self, request, queryset, form=form, action="cancel_appointments", title="Cancel appointments",
                 intro="These appointments will be cancelled and their places given back to the slots:",
                 submit="Cancel these appointments",
             )
-        reason = form.cleaned_data["reason"]
+        reason, note = form.cleaned_data["reason"], form.cleaned_data["internal_note"]
         self._each(request, queryset,
-                   lambda pk: services.appointment_cancel(appointment_id=pk, by=request.user, reason=reason),
+                   lambda pk: services.appointment_cancel(appointment_id=pk, by=request.user, reason=reason,
+                                                          internal_note=note),
                    done_text="{} appointment(s) cancelled.", refused_text="Not cancelled:")
         return None
 

@@ -203,5 +203,15 @@ def report(model_admin, request, *, done_text: str, refused: list[str], refused_
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, help_text="Shown to the patient."
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text="Shown to the patient, on the portal and in the cancellation email.",
+    )
+
+
+class CancelReasonForm(ReasonForm):
+    """A cancellation's reason for the patient, and what only staff and the doctor read."""
+
+    internal_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False,
+        help_text="Optional. For the doctor and staff only: never shown or mailed to the patient.",
     )

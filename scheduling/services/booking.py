@@ -21,6 +21,8 @@ from scheduling.exceptions import (
     SlotUnavailableError,
 )
 from scheduling.models import Appointment, AppointmentSlot, Leave
+from scheduling.notifications import Event
+from scheduling.tasks import notify
 
 from .lifecycle import check_changeable, initial_status, restart_for_doctor
 from .locks import appointment_get_for_update, doctor_get_for_update_by_slot, patient_lock, slots_get_for_update
@@ -141,6 +143,7 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
         if error is None:
             raise
         raise error from exc
+    notify(appointment, Event.BOOKED, by=booked_by)
     return appointment
 
 
@@ -171,11 +174,15 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
         restart_for_doctor(appointment, doctor)
         appointment.slot, appointment.doctor, appointment.clinic = new_slot, doctor, new_slot.clinic
         appointment.start, appointment.end = new_slot.start, new_slot.end
-        appointment.save(update_fields=["slot", "doctor", "clinic", "start", "end", "status", "updated_at"])
+        appointment.sequence += 1
+        appointment.save(update_fields=[
+            "slot", "doctor", "clinic", "start", "end", "status", "sequence", "updated_at",
+        ])
         change_booked_count(new_slot, +1)
     except IntegrityError as exc:
         error = _domain_error(exc)
         if error is None:
             raise
         raise error from exc
+    notify(appointment, Event.RESCHEDULED, by=by)
     return appointment

@@ -20,6 +20,8 @@ from clinics.models import Doctor
 from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment
+from scheduling.notifications import Event
+from scheduling.tasks import notify
 
 from .locks import appointment_get_for_update, slot_get_for_update
 from .places import change_booked_count
@@ -86,8 +88,10 @@ def _cancel(appointment: Appointment, *, by: User | None, reason: str, internal_
     appointment.cancelled_reason = reason or ""
     appointment.cancelled_internal_note = internal_note or ""
     appointment.cancelled_by = by
+    appointment.sequence += 1
     appointment.save(update_fields=[
-        "status", "cancelled_at", "cancelled_reason", "cancelled_internal_note", "cancelled_by", "updated_at",
+        "status", "cancelled_at", "cancelled_reason", "cancelled_internal_note", "cancelled_by", "sequence",
+        "updated_at",
     ])
     change_booked_count(slot, -1)
     return appointment
@@ -119,7 +123,9 @@ def appointment_cancel(
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     check_changeable(appointment, verb="cancelled")
     policy_check_change(appointment=appointment, by=by)
-    return _cancel(appointment, by=by, reason=reason, internal_note=internal_note)
+    _cancel(appointment, by=by, reason=reason, internal_note=internal_note)
+    notify(appointment, Event.CANCELLED, by=by)
+    return appointment
 
 
 @transaction.atomic
@@ -128,7 +134,9 @@ def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appoi
     Raises AppointmentNotFoundError, InvalidStateError (not pending)."""
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     _move(appointment, Status.CONFIRMED)
-    appointment.save(update_fields=["status", "updated_at"])
+    appointment.sequence += 1
+    appointment.save(update_fields=["status", "sequence", "updated_at"])
+    notify(appointment, Event.CONFIRMED, by=by)
     return appointment
 
 
@@ -140,7 +148,9 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     if appointment.status != Status.PENDING:
         raise InvalidStateError(f"Only a pending appointment can be declined; this one is {appointment.status}.")
-    return _cancel(appointment, by=by, reason=reason)
+    _cancel(appointment, by=by, reason=reason)
+    notify(appointment, Event.DECLINED, by=by)
+    return appointment
 
 
 @transaction.atomic

@@ -32,7 +32,7 @@ OPERATIONS = {
     ("/api/v1/appointments/{appointment_id}/decline", "post"): {
         "200", "400", "401", "403", "404", "409", "413", "414", "429",
     },
-    ("/api/v1/appointments/{appointment_id}/ics", "get"): {"200", "401", "404", "406", "414", "429"},
+    ("/api/v1/appointments/{appointment_id}/ics", "get"): {"200", "401", "404", "406", "409", "414", "429"},
     ("/api/v1/doctors/{doctor_id}/availability", "get"): {"200", "400", "401", "403", "404", "414", "429"},
     ("/api/v1/doctors/{doctor_id}/availability", "post"): {
         "201", "400", "401", "403", "404", "409", "413", "414", "429",

@@ -994,7 +994,9 @@ def test_patient_doctor_and_admin_get_the_calendar_file(auth_client, appointment
     text = response.content.decode()
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     assert f"UID:appointment-{appointment.pk}@healthsvc" in text
-    assert f"DTSTART:{appointment.start.astimezone(UTC):%Y%m%dT%H%M%SZ}" in text
+    # In the clinic's zone now (with its VTIMEZONE), the same instant.
+    local = appointment.start.astimezone(appointment.clinic.tzinfo)
+    assert f"DTSTART;TZID={appointment.clinic.timezone}:{local:%Y%m%dT%H%M%S}" in text
     assert "Chest pain" not in text  # medical information stays out of calendars
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from healthsvc.testing import assert_error
 from scheduling import services
+from scheduling.ics import appointment_to_ics
 from scheduling.models import Appointment
 from scheduling.tests.factories import SlotFactory
 
@@ -167,11 +168,16 @@ def test_the_service_refuses_a_patients_internal_note(patient, visit):
 
 
 def test_no_note_goes_into_the_calendar_file(auth_client, patient, doctor, visit):
-    services.appointment_cancel(appointment_id=visit.pk, by=doctor.user, reason=REASON, internal_note=INTERNAL)
     for user in (patient.user, doctor.user):
         ics = _text(auth_client(user).get(_api("ics", visit.pk), HTTP_ACCEPT="text/calendar"))
         assert "BEGIN:VEVENT" in ics
-        assert all(text not in ics for text in ("angina", "ECG", "flagged"))
+        assert all(text not in ics for text in ("angina", "ECG", "Chest pain"))
+    # A cancelled visit's file is the CANCEL the email carries (the API offers none).
+    cancelled = services.appointment_cancel(appointment_id=visit.pk, by=doctor.user, reason=REASON,
+                                            internal_note=INTERNAL)
+    ics = appointment_to_ics(cancelled)
+    assert "METHOD:CANCEL" in ics
+    assert all(text not in ics for text in ("angina", "ECG", "flagged", "Chest pain"))
 
 
 # --- the portal -------------------------------------------------------------------------

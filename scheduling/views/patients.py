@@ -14,11 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
+from accounts.models import User
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
 from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
 from scheduling.forms import BookForm, CancelForm, RescheduleForm
-from scheduling.ics import appointment_to_ics
+from scheduling.ics import appointment_to_ics, check_calendar_offered
 from scheduling.models import Appointment
 from scheduling.services.lifecycle import changeable_refusal
 from scheduling.services.policy import booking_refusal, change_deadline, change_refusal
@@ -164,8 +165,16 @@ def appointment_reschedule(request, appointment_id: int):
 @never_cache
 @login_required
 def appointment_ics(request, appointment_id: int):
-    """The appointment as an .ics file, for the patient or the doctor."""
+    """The appointment as an .ics file, for the patient or the doctor: the
+    current version of the emails' invitation. Not for a cancelled visit (its
+    page offers no link): back to that page, saying why."""
     appointment = appointment_or_404(request.user, appointment_id)
+    try:
+        check_calendar_offered(appointment)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        page = "scheduling:doctor-appointment" if request.user.role == User.Role.DOCTOR else "scheduling:appointment-detail"
+        return redirect(page, appointment.pk)
     response = HttpResponse(appointment_to_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     return response

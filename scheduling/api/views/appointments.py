@@ -25,7 +25,7 @@ from scheduling.api.serializers import (
     AppointmentOutputSerializer,
     AppointmentRescheduleInputSerializer,
 )
-from scheduling.ics import appointment_to_ics
+from scheduling.ics import appointment_to_ics, check_calendar_offered
 from scheduling.models import Appointment
 from scheduling.services.idempotency import IDEMPOTENCY_HEADER
 
@@ -312,15 +312,17 @@ class AppointmentCalendarApi(JsonErrorsMixin, MethodCheckedMixin, APIView):
     @extend_schema(
         operation_id="appointments_ics", tags=["appointments"],
         summary="The appointment as an iCalendar (RFC 5545) file (the patient, the doctor, an admin).",
-        description="Times in UTC; the reason for the visit and the notes stay out of the file. "
-                    "Errors are the usual JSON envelope.",
+        description="The current version of the invitation the emails carry: the same UID, SEQUENCE and "
+                    "times (in the clinic's zone, with its VTIMEZONE). The reason for the visit and the notes "
+                    "stay out of the file. Errors are the usual JSON envelope.",
         responses={
-            200: OpenApiResponse(OpenApiTypes.STR, description="A VCALENDAR with one VEVENT."),
-            **errors(401, 404, 406),
+            200: OpenApiResponse(OpenApiTypes.STR, description="A VCALENDAR with one VEVENT, METHOD:REQUEST."),
+            **errors(401, 404, 406, conflict="INVALID_STATE: the appointment is cancelled; it has no calendar file."),
         },
     )
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        check_calendar_offered(appointment)
         return Response(appointment_to_ics(appointment), headers={
             "Content-Disposition": f'attachment; filename="appointment-{appointment.pk}.ics"',
             "Cache-Control": "no-store",

@@ -27,6 +27,7 @@ from healthsvc.timezones import local_date_bounds
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
 from scheduling.selectors import slot_list_bookable
+from scheduling.tasks import notifications_suppressed
 
 ADMIN = ("admin@healthsvc.local", "Clinic Admin", "admin-demo-2026")
 # The demo admin's second factor (the admin site requires one), published like
@@ -111,7 +112,10 @@ class Command(BaseCommand):
                 "seed_demo is for development: its admin and patients have published passwords. "
                 "It refuses to run with DEBUG off; set DEBUG=true for a laptop or a throwaway database."
             )
-        self._seed()
+        # Its bookings are demo data, not news: a mail for each would bury the
+        # console (the development mail backend) under a hundred messages.
+        with notifications_suppressed():
+            self._seed()
 
     @transaction.atomic
     def _seed(self):

@@ -1,0 +1,88 @@
+"""Background tasks (django-tasks, which is Django 6's django.tasks): the
+appointment emails.
+
+The services call notify() inside their transaction; it enqueues one task
+per recipient only when that transaction commits, so a booking that rolls
+back sends nothing, and a slow mail server never holds a booking's locks.
+A task gets ids, never objects, and builds the mail from the database when
+it runs (scheduling.notifications).
+
+A mail that fails to send (SMTP or network error) is enqueued again with
+`run_after` 2, 4, 8, 16 minutes later, up to settings.NOTIFICATION_MAX_ATTEMPTS
+attempts; each failed attempt is recorded as failed (admin: Tasks), the
+retry queued beside it. The immediate backend cannot defer a task, so there
+a failure is recorded (and logged) once, without a retry.
+"""
+
+import contextlib
+import contextvars
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from accounts.models import User
+from scheduling.models import Appointment
+
+from . import notifications
+
+logger = logging.getLogger(__name__)
+
+_suppressed = contextvars.ContextVar("notifications_suppressed", default=False)
+
+
+class MailRetryScheduled(Exception):
+    """This attempt failed and another is queued: the record says so."""
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """How long after the `attempt`-th failure the next try waits: 2^attempt minutes."""
+    return timedelta(minutes=2 ** attempt)
+
+
+@task()
+def appointment_notice_task(*, appointment_id: int, event: str, recipient: str, sequence: int, attempt: int = 1):
+    try:
+        return notifications.appointment_notice_send(
+            appointment_id=appointment_id, event=event, recipient=recipient, sequence=sequence
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        backend = appointment_notice_task.get_backend()
+        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not backend.supports_defer:
+            raise
+        run_after = timezone.now() + retry_delay(attempt)
+        appointment_notice_task.using(run_after=run_after).enqueue(
+            appointment_id=appointment_id, event=event, recipient=recipient, sequence=sequence, attempt=attempt + 1
+        )
+        raise MailRetryScheduled(
+            f"Attempt {attempt} failed ({exc.__class__.__name__}: {exc}); next at {run_after:%Y-%m-%d %H:%M} UTC."
+        ) from exc
+
+
+@contextlib.contextmanager
+def notifications_suppressed():
+    """No mail from what runs inside (seed_demo's hundreds of bookings)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def notify(appointment: Appointment, event: str, *, by: User | None = None) -> None:
+    """Queue the event's mails once the current transaction commits.
+
+    The sequence is taken now: a task that finds the appointment changed
+    again by the time it runs sends nothing (the later change has its own
+    mail). `robust`: a queue that cannot be written to is logged, and the
+    booking, committed already, still succeeds."""
+    if _suppressed.get():
+        return
+    sequence = appointment.sequence
+    for recipient in notifications.recipients_for(event, by=by):
+        kwargs = {"appointment_id": appointment.pk, "event": event, "recipient": recipient, "sequence": sequence}
+        transaction.on_commit(lambda kwargs=kwargs: appointment_notice_task.enqueue(**kwargs), robust=True)

@@ -1,0 +1,85 @@
+"""End to end: a booking commits, a real `manage.py db_worker` process takes
+its tasks from the database queue and sends the mails over SMTP to a sink
+(aiosmtpd) that this test runs. What production does, on SQLite or PostgreSQL."""
+
+import email
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from clinics.tests.factories import ClinicFactory, DoctorFactory
+from scheduling import services
+from scheduling.tests.factories import SlotFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+def _database_url() -> str:
+    """The test database, as the worker process must find it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def test_a_real_worker_sends_the_booking_mails_over_smtp(settings, smtp_sink, patient, admin_user):
+    sink, port = smtp_sink
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    clinic = ClinicFactory(name="Heart Care", timezone="Asia/Kolkata")
+    doctor = DoctorFactory(clinic=clinic, user__name="Anil Mehta", user__email="mehta@example.com")
+    slot = SlotFactory(doctor=doctor, start=datetime(2030, 3, 1, 4, 30, tzinfo=UTC))
+    services.appointment_book(patient=patient, slot_id=slot.pk, reason="Private", booked_by=admin_user)
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
+
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "healthsvc.settings.base", "DEBUG": "true",
+        "DATABASE_URL": _database_url(), "TASKS_BACKEND": "database",
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert worker.returncode == 0, worker.stderr
+
+    assert sorted(m["To"] for m in sink.messages) == ["Anil Mehta <mehta@example.com>", "Pat Patient <pat@example.com>"]
+    to_patient = next(m for m in sink.messages if "pat@example.com" in m["To"])
+    assert "10:00" in to_patient["Subject"] and "IST" in to_patient["Subject"]
+    (invitation,) = [part for part in to_patient.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert "METHOD:REQUEST" in invitation.get_content()
+    assert "Private" not in to_patient.as_string()
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 2
