@@ -26,8 +26,8 @@ SELECT EXISTS(SELECT 1 FROM scheduling_leave WHERE doctor_id = :doctor_id AND st
          AND status IN ('pending', 'confirmed') AND id <> 0);
 INSERT INTO scheduling_appointment (created_at, updated_at, patient_id, doctor_id, clinic_id, slot_id, start, "end",
     status, reason_for_visit, notes, note_for_patient, booked_by_id, cancelled_at, cancelled_reason,
-    cancelled_internal_note, cancelled_by_id)
+    cancelled_internal_note, cancelled_by_id, sequence)
   VALUES (now(), now(), :patient_id, :doctor_id, :clinic_id, :slot_id, :slot_start, :slot_end, 'confirmed', '',
-    '', '', :user_id, NULL, '', '', NULL) RETURNING id;
+    '', '', :user_id, NULL, '', '', NULL, 0) RETURNING id;
 UPDATE scheduling_appointmentslot SET booked_count = booked_count + 1, updated_at = now() WHERE id = :slot_id;
 COMMIT;
