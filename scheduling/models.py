@@ -341,3 +341,35 @@ class TodayAppointment(Appointment):
         proxy = True
         verbose_name = "today's appointment"
         verbose_name_plural = "today's appointments"
+
+
+class Reminder(models.Model):
+    """The record that a visit's reminder was queued (and, once `sent_at` is
+    set, sent), so it goes out once however often `send_reminders` runs.
+
+    One row per (appointment, start): a second command run, or a concurrent
+    copy, inserts nothing; a visit moved to another time is due a new one.
+    `batch` is the command run that last queued the row, so that run (and
+    only it) enqueues the row's task: the rows a run inserted, or re-queued
+    because their task was lost (`queued_at` an hour old, still unsent). The
+    task sets `sent_at` in the transaction that holds the row's lock while it
+    sends (scheduling.notifications.reminder_send).
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders",
+                                    db_index=False)
+    start = models.DateTimeField(help_text="The visit's start this reminder was made for.")
+    sequence = models.PositiveIntegerField(help_text="The appointment's sequence when it was queued.")
+    batch = models.UUIDField(editable=False, help_text="The send_reminders run that queued it.")
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "start"], name="scheduling_reminder_unique_appt_start"),
+        ]
+        indexes = [models.Index(fields=["batch"], name="scheduling_reminder_batch_idx")]
+
+    def __str__(self):
+        return f"Reminder of #{self.appointment_id} for {self.start:%Y-%m-%d %H:%M} UTC"

@@ -3,8 +3,8 @@
 One notice is one (event, recipient) pair in NOTICES, with its templates
 templates/emails/appointment_<event>_<recipient>_{subject.txt,body.txt,body.html}
 (the bodies extend _appointment_base_body.*). A new notice (the 24-hour
-reminder, say) is one more row, its three small templates and one
-tasks.notify() call.
+reminder is one: send_reminders queues it, reminder_send sends it) is one
+more row, its three small templates and one tasks.notify() call.
 
 A mail says who, when (in the clinic's zone, the zone named) and where, and
 links to the appointment in the portal. It never carries health data: not
@@ -21,6 +21,7 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from scheduling.ics import appointment_to_ics
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Reminder
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Event:
     DECLINED = "declined"
     CANCELLED = "cancelled"
     RESCHEDULED = "rescheduled"
+    REMINDER = "reminder"  # not an event: send_reminders queues it, REMINDER_HOURS_BEFORE ahead
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ NOTICES: dict[tuple[str, str], Notice] = {
     (Event.CANCELLED, PATIENT): Notice(with_invitation=True),
     (Event.CANCELLED, DOCTOR): Notice(with_invitation=False),
     (Event.RESCHEDULED, PATIENT): Notice(with_invitation=True),
+    (Event.REMINDER, PATIENT): Notice(with_invitation=True),
 }
 
 
@@ -139,4 +142,51 @@ def appointment_notice_send(*, appointment_id: int, event: str, recipient: str, 
         logger.info("Notice %s/%s of appointment %s is out of date; not sent.", event, recipient, appointment_id)
         return False
     appointment_message(appointment, event=event, recipient=recipient).send()
+    return True
+
+
+def _reminder_out_of_date(appointment: Appointment, reminder: Reminder) -> str:
+    """Why the reminder must not go out now, or "" if it still tells the truth."""
+    if not appointment.is_active:
+        return f"the visit is {appointment.status}"
+    if appointment.start != reminder.start:
+        return "the visit was moved"
+    if not appointment.patient.wants_reminders:
+        return "the patient wants no reminders"
+    if appointment.start <= timezone.now():
+        return "the visit has begun"
+    return ""
+
+
+def reminder_send(*, reminder_id: int) -> bool:
+    """Send one queued reminder, once. False when nothing was sent.
+
+    The reminder's row is locked (SELECT ... FOR UPDATE; on SQLite BEGIN
+    IMMEDIATE takes the write lock) and `sent_at` set in the same
+    transaction, after the mail server accepted the mail. So a second task
+    for the same row, run concurrently or as a retry, waits for the first and
+    then finds it sent; a send that fails (or a worker that dies before the
+    commit) leaves it unsent, and the retry sends it. The one duplicate left
+    is a worker that dies between the server's acceptance and the commit, a
+    few milliseconds: we prefer that to a reminder lost for good.
+
+    A reminder that no longer tells the truth (the visit cancelled, moved,
+    begun, or the patient opted out since it was queued) is deleted, not
+    sent: the record is of what was sent, and a visit moved back to that
+    time, or a patient who opts in again, can be reminded then. Only the
+    reminder's row is locked while the mail goes out, never the
+    appointment's: a slow mail server holds up no booking."""
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(pk=reminder_id, sent_at__isnull=True).first()
+        if reminder is None:
+            logger.info("Reminder %s was sent already (or dropped); not sent again.", reminder_id)
+            return False
+        appointment = (Appointment.objects.select_related("patient__user", "doctor__user", "clinic")
+                       .get(pk=reminder.appointment_id))
+        if why := _reminder_out_of_date(appointment, reminder):
+            logger.info("Reminder %s of appointment %s dropped: %s.", reminder_id, appointment.pk, why)
+            reminder.delete()
+            return False
+        appointment_message(appointment, event=Event.REMINDER, recipient=PATIENT).send()
+        Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
     return True

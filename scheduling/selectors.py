@@ -17,7 +17,7 @@ from scheduling.exceptions import (
     LeaveNotFoundError,
     SlotNotFoundError,
 )
-from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave
+from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave, Reminder
 
 
 def _on_leave() -> Exists:
@@ -339,4 +339,20 @@ def leave_list_with_active_counts() -> QuerySet[Leave]:
     )
     return Leave.objects.select_related("doctor__user", "doctor__clinic").annotate(
         active_inside=Coalesce(Subquery(inside), 0)
+    )
+
+
+def appointment_list_due_reminder(*, start_after: datetime, start_until: datetime) -> list[tuple[int, datetime, int]]:
+    """(id, start, sequence) of the active visits in (start_after, start_until]
+    whose patient wants reminders and that have none for their current start:
+    one query, whatever the number of appointments."""
+    reminded = Reminder.objects.filter(appointment=OuterRef("pk"), start=OuterRef("start"))
+    return list(
+        Appointment.objects.filter(
+            status__in=Appointment.ACTIVE_STATUSES, start__gt=start_after, start__lte=start_until,
+            patient__wants_reminders=True,
+        )
+        .filter(~Exists(reminded))
+        .order_by()
+        .values_list("pk", "start", "sequence")
     )

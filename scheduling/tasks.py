@@ -63,6 +63,24 @@ def appointment_notice_task(*, appointment_id: int, event: str, recipient: str, 
         ) from exc
 
 
+@task()
+def appointment_reminder_task(*, reminder_id: int, attempt: int = 1):
+    """Send one reminder; idempotent (notifications.reminder_send), so a
+    retry or a second copy of the task sends nothing more. Retried on SMTP
+    errors like the notices."""
+    try:
+        return notifications.reminder_send(reminder_id=reminder_id)
+    except (smtplib.SMTPException, OSError) as exc:
+        backend = appointment_reminder_task.get_backend()
+        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not backend.supports_defer:
+            raise
+        run_after = timezone.now() + retry_delay(attempt)
+        appointment_reminder_task.using(run_after=run_after).enqueue(reminder_id=reminder_id, attempt=attempt + 1)
+        raise MailRetryScheduled(
+            f"Attempt {attempt} failed ({exc.__class__.__name__}: {exc}); next at {run_after:%Y-%m-%d %H:%M} UTC."
+        ) from exc
+
+
 @contextlib.contextmanager
 def notifications_suppressed():
     """No mail from what runs inside (seed_demo's hundreds of bookings)."""

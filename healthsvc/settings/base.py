@@ -290,6 +290,9 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # A mail that fails to send is tried again after 2, 4, 8, 16 minutes (on a
 # backend that can defer a task), then recorded as failed (admin: Tasks).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# `manage.py send_reminders` (cron, every 5 minutes) reminds each patient who
+# wants it of a visit starting within this many hours (none within the hour).
+REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any

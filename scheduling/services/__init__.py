@@ -24,6 +24,7 @@ from .lifecycle import (  # noqa: F401
     appointment_decline,
     appointment_set_outcome,
 )
+from .reminders import reminders_queue  # noqa: F401
 from .slots import (  # noqa: F401
     slot_create,
     slot_deactivate,

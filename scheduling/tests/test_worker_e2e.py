@@ -7,18 +7,21 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
+from scheduling.models import Reminder
+from scheduling.tasks import notifications_suppressed
 from scheduling.tests.factories import SlotFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -83,3 +86,31 @@ def test_a_real_worker_sends_the_booking_mails_over_smtp(settings, smtp_sink, pa
     assert "METHOD:REQUEST" in invitation.get_content()
     assert "Private" not in to_patient.as_string()
     assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 2
+
+
+def test_cron_and_a_real_worker_send_a_reminder_once(settings, smtp_sink, patient, admin_user):
+    """`send_reminders` twice, as cron would, then the worker: one reminder over SMTP."""
+    sink, port = smtp_sink
+    doctor = DoctorFactory(clinic=ClinicFactory(timezone="Asia/Kolkata"))
+    slot = SlotFactory(doctor=doctor, start=timezone.now().replace(second=0, microsecond=0) + timedelta(hours=5))
+    with notifications_suppressed():
+        services.appointment_book(patient=patient, slot_id=slot.pk, reason="Private", booked_by=admin_user)
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "healthsvc.settings.base", "DEBUG": "true",
+        "DATABASE_URL": _database_url(), "TASKS_BACKEND": "database",
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+    }
+
+    def manage(*args):
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert manage("send_reminders") == "Queued 1 reminder(s)."
+    assert manage("send_reminders") == "Queued 0 reminder(s)."
+    manage("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0")
+    (message,) = sink.messages
+    assert message["Subject"].startswith("Reminder: ") and message["To"] == "Pat Patient <pat@example.com>"
+    assert "Private" not in message.as_string()
+    assert Reminder.objects.get().sent_at is not None
