@@ -290,6 +290,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # A mail that fails to send is tried again after 2, 4, 8, 16 minutes (on a
 # backend that can defer a task), then recorded as failed (admin: Tasks).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# How long a place freed for a waiting patient is held for them (scheduling/services/waitlist.py).
+WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=30)
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any

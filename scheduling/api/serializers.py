@@ -62,7 +62,7 @@ class SlotOutputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(read_only=True)
     capacity = serializers.IntegerField(read_only=True)
     booked_count = serializers.IntegerField(read_only=True)
-    is_booked = serializers.BooleanField(source="is_full", read_only=True, help_text="booked_count >= capacity")
+    is_booked = serializers.BooleanField(source="is_full", read_only=True, help_text="No place left: every one booked or held for a patient from the waitlist.")
     available_spots = serializers.IntegerField(read_only=True)
     is_active = serializers.BooleanField(read_only=True, help_text="false: closed; it cannot be booked.")
     slot_datetime_local = LocalDateTimeField(
@@ -85,8 +85,9 @@ def slot_row_data(row: dict) -> dict:
         "id": row["id"], "doctor_id": row["doctor_id"], "clinic_id": row["clinic_id"],
         "slot_datetime": _utc_iso(start), "duration_minutes": row["duration_minutes"],
         "capacity": row["capacity"], "booked_count": row["booked_count"],
-        "is_booked": row["booked_count"] >= row["capacity"],
-        "available_spots": max(row["capacity"] - row["booked_count"], 0), "is_active": row["is_active"],
+        "is_booked": row["booked_count"] + row["held_count"] >= row["capacity"],
+        "available_spots": max(row["capacity"] - row["booked_count"] - row["held_count"], 0),
+        "is_active": row["is_active"],
         "slot_datetime_local": start.astimezone(ZoneInfo(row["clinic__timezone"])).isoformat(),
     }
 
