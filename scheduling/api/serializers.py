@@ -21,7 +21,7 @@ from healthsvc.api.fields import (
 )
 from healthsvc.api.serializers import InputSerializer
 from scheduling import selectors
-from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave
+from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave, WaitlistEntry
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
@@ -388,3 +388,28 @@ class CalendarFeedOutputSerializer(serializers.Serializer):
         help_text="The doctor's private iCalendar feed; shown this once (only a hash is kept). "
                   "The previous URL stops working.",
     )
+
+
+# --- the waitlist -------------------------------------------------------------------
+
+
+class WaitlistEntryOutputSerializer(serializers.Serializer):
+    """A patient waiting for a place with a doctor on one of the clinic's local dates."""
+
+    id = serializers.IntegerField(read_only=True)
+    patient_id = serializers.IntegerField(read_only=True)
+    doctor_id = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(read_only=True, help_text="The clinic's local date.")
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices, read_only=True)
+    offered_slot_id = serializers.IntegerField(read_only=True, allow_null=True,
+                                               help_text="The slot whose place is held, while offered.")
+    offered_until = serializers.DateTimeField(read_only=True, allow_null=True,
+                                              help_text="In UTC: accept before then, or the place goes on.")
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class WaitlistJoinInputSerializer(InputSerializer):
+    """The doctor and the clinic's local date to wait for (today or later)."""
+
+    doctor_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    date = IsoDateField(help_text="The clinic's local date (YYYY-MM-DD), today or later, at most 366 days ahead.")

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Patient
 from clinics.models import Doctor
-from scheduling.exceptions import AlreadyOnWaitlistError, InvalidStateError
+from scheduling.exceptions import AlreadyOnWaitlistError, InvalidStateError, ScheduleValidationError
 from healthsvc.timezones import local_date_bounds
 from scheduling.models import HAS_FREE_PLACE, AppointmentSlot, Leave, WaitlistEntry
 from scheduling.tasks import waitlist_offer_notify
@@ -37,6 +37,8 @@ from .locks import slot_get_for_update, slots_get_for_update
 from .places import change_held_count
 
 Status = WaitlistEntry.Status
+# How far ahead a patient may wait (slots are generated at most 366 days ahead).
+MAX_DAYS_AHEAD = 366
 
 
 def hold_duration() -> timedelta:
@@ -110,10 +112,15 @@ def waitlist_offer_days(*, doctor: Doctor, date_from: date, date_to: date) -> in
 @transaction.atomic
 def waitlist_join(*, patient: Patient, doctor: Doctor, day: date) -> WaitlistEntry:
     """Put the patient on the doctor's waitlist for the clinic's local date
-    `day` (today or later). Raises AlreadyOnWaitlistError when they already
-    wait (or hold an offer) for it, InvalidStateError for a past date."""
-    if day < timezone.localdate(timezone=doctor.clinic.tzinfo):
-        raise InvalidStateError("That date has passed.")
+    `day` (today up to MAX_DAYS_AHEAD ahead). Raises AlreadyOnWaitlistError
+    when they already wait (or hold an offer) for it, ScheduleValidationError
+    for a date outside that range."""
+    today = timezone.localdate(timezone=doctor.clinic.tzinfo)
+    if day < today:
+        raise ScheduleValidationError("That date has passed.", extra={"errors": {"date": ["That date has passed."]}})
+    if day > today + timedelta(days=MAX_DAYS_AHEAD):
+        message = f"Give a date at most {MAX_DAYS_AHEAD} days ahead."
+        raise ScheduleValidationError(message, extra={"errors": {"date": [message]}})
     if WaitlistEntry.objects.filter(patient=patient, doctor=doctor, date=day, status__in=WaitlistEntry.OPEN_STATUSES
                                     ).exists():
         raise AlreadyOnWaitlistError()
