@@ -295,3 +295,22 @@ def test_the_portal_hides_another_patients_entry(client, patient, doctor, full_s
 def test_a_full_slot_without_held_places_is_never_overbooked(patient, doctor, full_slot):
     with pytest.raises(SlotFullError):
         appointment_book(patient=patient, slot_id=full_slot.pk)
+
+
+# --- the admin ------------------------------------------------------------------------
+
+
+def test_the_admin_lists_entries_with_filters_and_removes_through_the_service(
+    staff_client, patient, doctor, full_slot, django_capture_on_commit_callbacks
+):
+    second = PatientFactory()
+    first, later = _offered(patient, doctor, full_slot, django_capture_on_commit_callbacks, second)
+    url = "/admin/scheduling/waitlistentry/"
+    page = staff_client.get(url, {"status__exact": "offered"})
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    response = staff_client.post(url, {"action": "remove_from_waitlist", "_selected_action": [first.pk]})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert first.status == Status.LEFT and later.status == Status.OFFERED
+    assert staff_client.get(f"{url}{first.pk}/delete/").status_code == 403
