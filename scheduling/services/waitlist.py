@@ -35,6 +35,7 @@ from scheduling.tasks import waitlist_offer_notify
 
 from .locks import slot_get_for_update, slots_get_for_update
 from .places import change_held_count
+from .policy import booking_refusal
 
 Status = WaitlistEntry.Status
 # How far ahead a patient may wait (slots are generated at most 366 days ahead).
@@ -59,8 +60,10 @@ def _first_waiting(*, doctor_id: int, day: date) -> WaitlistEntry | None:
 
 def _offerable(slot: AppointmentSlot) -> bool:
     """Whether a patient could take a place of the slot now: open, not begun,
-    its doctor not on leave over it."""
-    if not slot.is_active or slot.is_past:
+    inside the clinic's booking window (an offer the patient may not accept
+    would only hold the place from the clinic's phone), its doctor not on
+    leave over it."""
+    if not slot.is_active or slot.is_past or booking_refusal(slot) is not None:
         return False
     return not Leave.objects.filter(doctor_id=slot.doctor_id, start__lt=slot.end, end__gt=slot.start).exists()
 

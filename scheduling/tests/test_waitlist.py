@@ -314,3 +314,14 @@ def test_the_admin_lists_entries_with_filters_and_removes_through_the_service(
     later.refresh_from_db()
     assert first.status == Status.LEFT and later.status == Status.OFFERED
     assert staff_client.get(f"{url}{first.pk}/delete/").status_code == 403
+
+
+def test_a_place_too_soon_to_book_online_is_not_offered(patient, doctor, clinic):
+    clinic.min_notice_minutes = 48 * 60
+    clinic.save()
+    soon = SlotFactory(doctor=doctor, start=timezone.now().replace(second=0, microsecond=0) + timedelta(hours=3))
+    entry = waitlist_join(patient=patient, doctor=doctor, day=local_day(soon))
+    slot_update(slot_id=soon.pk, capacity=2)
+    entry.refresh_from_db()
+    soon.refresh_from_db()
+    assert entry.status == Status.WAITING and soon.held_count == 0
