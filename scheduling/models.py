@@ -102,8 +102,8 @@ class AppointmentSlot(TimeStampedModel):
         super().clean()
         self._set_end()
         if self.capacity is not None and self.capacity < self.booked_count + self.held_count:
-            raise ValidationError({"capacity": f"{self.booked_count + self.held_count} places are already "
-                                               "booked or held."})
+            held = f" and {self.held_count} held for the waitlist" if self.held_count else ""
+            raise ValidationError({"capacity": f"{self.booked_count} places are already booked{held}."})
 
     @property
     def available_spots(self) -> int:

@@ -62,7 +62,10 @@ class SlotOutputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(read_only=True)
     capacity = serializers.IntegerField(read_only=True)
     booked_count = serializers.IntegerField(read_only=True)
-    is_booked = serializers.BooleanField(source="is_full", read_only=True, help_text="No place left: every one booked or held for a patient from the waitlist.")
+    is_booked = serializers.BooleanField(
+        source="is_full", read_only=True,
+        help_text="No place left: every one booked or held for a patient offered it from the waitlist.",
+    )
     available_spots = serializers.IntegerField(read_only=True)
     is_active = serializers.BooleanField(read_only=True, help_text="false: closed; it cannot be booked.")
     slot_datetime_local = LocalDateTimeField(

@@ -307,7 +307,8 @@ def _insert_slots(*, doctor: Doctor, clinic: Clinic, slots: list[SlotTime], coun
             "FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::smallint[], %s::smallint[]) "
             "AS new(starts, ends, minutes, places) ON CONFLICT DO NOTHING RETURNING 1",
             [now, now, doctor.pk, clinic.pk, meta.get_field("booked_count").default,
-             meta.get_field("held_count").default, meta.get_field("is_active").default, [s.start for s in slots], [s.end for s in slots],
+             meta.get_field("held_count").default, meta.get_field("is_active").default,
+             [s.start for s in slots], [s.end for s in slots],
              [s.rule.slot_minutes for s in slots], [s.rule.capacity for s in slots]],
         )
         return len(cursor.fetchall())

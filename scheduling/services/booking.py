@@ -30,7 +30,7 @@ from .lifecycle import check_changeable, initial_status, restart_for_doctor
 from .locks import appointment_get_for_update, doctor_get_for_update_by_slot, patient_lock, slots_get_for_update
 from .places import change_booked_count, change_held_count
 from .policy import policy_check_booking, policy_check_change, policy_exempt
-from .waitlist import waitlist_expire_offer, waitlist_offer_freed
+from .waitlist import waitlist_entry_mark_booked, waitlist_expire_offer, waitlist_offer_freed
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 
@@ -187,8 +187,7 @@ def appointment_book_offer(*, entry_id: int, patient: Patient, by: User | None =
             raise InvalidStateError("The offer has run out.")
         change_held_count(slot, -1)  # the held place, now this patient's booking
         appointment = _book_locked(patient=patient, doctor=doctor, slot=slot, reason="", booked_by=by)
-        entry.status, entry.appointment = WaitlistEntry.Status.BOOKED, appointment
-        entry.save(update_fields=["status", "appointment", "updated_at"])
+        waitlist_entry_mark_booked(entry, appointment)
     return appointment
 
 

@@ -144,8 +144,8 @@ def slot_update(*, slot_id: int, capacity: int | None = None, is_active: bool | 
         if not 1 <= capacity <= MAX_CAPACITY:
             raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
         if capacity < slot.booked_count + slot.held_count:
-            raise CapacityBelowBookedError(
-                f"{slot.booked_count + slot.held_count} places are already booked or held on this slot.")
+            held = f" and {slot.held_count} held for the waitlist" if slot.held_count else ""
+            raise CapacityBelowBookedError(f"{slot.booked_count} places are already booked{held} on this slot.")
         raised = capacity > slot.capacity
         slot.capacity = capacity
         slot.save(update_fields=["capacity", "updated_at"])

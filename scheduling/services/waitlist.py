@@ -145,6 +145,12 @@ def _locked_offer(entry_id: int) -> tuple[WaitlistEntry, AppointmentSlot | None]
     return entry, slot
 
 
+def waitlist_entry_mark_booked(entry: WaitlistEntry, appointment) -> None:
+    """A locked, offered entry whose held place became `appointment` (booking.appointment_book_offer)."""
+    entry.status, entry.appointment = Status.BOOKED, appointment
+    entry.save(update_fields=["status", "appointment", "updated_at"])
+
+
 def _release(entry: WaitlistEntry, slot: AppointmentSlot, *, status: str) -> None:
     """End a locked offer (expired or left): its held place goes to the next waiting patient."""
     change_held_count(slot, -1)

@@ -325,3 +325,14 @@ def test_a_place_too_soon_to_book_online_is_not_offered(patient, doctor, clinic)
     entry.refresh_from_db()
     soon.refresh_from_db()
     assert entry.status == Status.WAITING and soon.held_count == 0
+
+
+def test_the_capacity_cannot_go_below_the_booked_and_held_places(patient, doctor, full_slot):
+    from scheduling.exceptions import CapacityBelowBookedError
+
+    waitlist_join(patient=patient, doctor=doctor, day=local_day(full_slot))
+    slot_update(slot_id=full_slot.pk, capacity=2)  # the new place is held for the patient
+    with pytest.raises(CapacityBelowBookedError, match="1 held for the waitlist"):
+        slot_update(slot_id=full_slot.pk, capacity=1)
+    full_slot.refresh_from_db()
+    assert (full_slot.capacity, full_slot.booked_count, full_slot.held_count) == (2, 1, 1)
