@@ -336,3 +336,13 @@ def test_the_capacity_cannot_go_below_the_booked_and_held_places(patient, doctor
         slot_update(slot_id=full_slot.pk, capacity=1)
     full_slot.refresh_from_db()
     assert (full_slot.capacity, full_slot.booked_count, full_slot.held_count) == (2, 1, 1)
+
+
+def test_a_visit_moved_away_offers_its_place(patient, other_patient, doctor, full_slot):
+    from scheduling.services import appointment_reschedule
+
+    entry = waitlist_join(patient=patient, doctor=doctor, day=local_day(full_slot))
+    moved = Appointment.objects.get(slot=full_slot)
+    appointment_reschedule(appointment_id=moved.pk, slot_id=SlotFactory(doctor=doctor).pk, by=other_patient.user)
+    entry.refresh_from_db()
+    assert entry.status == Status.OFFERED and entry.offered_slot_id == full_slot.pk
