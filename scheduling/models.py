@@ -41,7 +41,8 @@ class AppointmentSlot(TimeStampedModel):
     )
     capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
     booked_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    held_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # db_default too: raw inserts (bench/seed.py, generation's INSERT ... SELECT) may leave it out.
+    held_count = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
