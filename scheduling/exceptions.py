@@ -113,3 +113,12 @@ class ScheduleValidationError(ApplicationError):
 
     code, status = "VALIDATION_ERROR", 400
     default_message = "Invalid input."
+
+
+class WaitlistEntryNotFoundError(NotFoundError):
+    default_message = "Waitlist entry not found."
+
+
+class AlreadyOnWaitlistError(ApplicationError):
+    code, status = "ALREADY_ON_WAITLIST", 409
+    default_message = "You are already on this doctor's waitlist for that date."

@@ -14,6 +14,10 @@ from healthsvc.models import TimeStampedModel
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 480
 
+# A slot with a place neither booked nor held: written once, so the free-slot
+# queries and the partial index scheduling_slot_free_idx say the same thing.
+HAS_FREE_PLACE = Q(booked_count__lt=F("capacity") - F("held_count"))
+
 
 class AppointmentSlot(TimeStampedModel):
     """A bookable time of one doctor at one clinic, holding up to `capacity` patients.
@@ -22,6 +26,10 @@ class AppointmentSlot(TimeStampedModel):
     (a completed or no-show visit still used its place). Only the booking
     services write it; the check constraints keep it within 0..capacity
     whatever Python does.
+
+    `held_count` is the number of its places held for a patient offered them
+    from the waitlist (services/waitlist.py): nobody else can book a held
+    place, and the constraint counts it with the booked ones against capacity.
     """
 
     doctor = models.ForeignKey("clinics.Doctor", on_delete=models.PROTECT, related_name="slots")
@@ -33,13 +41,16 @@ class AppointmentSlot(TimeStampedModel):
     )
     capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
     booked_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # db_default too: raw inserts (bench/seed.py, generation's INSERT ... SELECT) may leave it out.
+    held_count = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["start", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(booked_count__gte=0) & Q(booked_count__lte=F("capacity")),
+                condition=Q(booked_count__gte=0) & Q(held_count__gte=0)
+                & Q(booked_count__lte=F("capacity") - F("held_count")),
                 name="scheduling_slot_booked_within_capacity",
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="scheduling_slot_capacity_positive"),
@@ -66,8 +77,9 @@ class AppointmentSlot(TimeStampedModel):
             # A doctor's free slots in time order, answered from the index alone
             # (selectors.slot_rows reads only these columns).
             models.Index(
-                fields=["doctor", "start"], condition=Q(is_active=True, booked_count__lt=F("capacity")),
-                include=["id", "end", "clinic", "duration_minutes", "capacity", "booked_count", "is_active"],
+                fields=["doctor", "start"], condition=Q(is_active=True) & HAS_FREE_PLACE,
+                include=["id", "end", "clinic", "duration_minutes", "capacity", "booked_count", "held_count",
+                         "is_active"],
                 name="scheduling_slot_free_idx",
             ),
         ]
@@ -90,16 +102,18 @@ class AppointmentSlot(TimeStampedModel):
     def clean(self):
         super().clean()
         self._set_end()
-        if self.capacity is not None and self.capacity < self.booked_count:
-            raise ValidationError({"capacity": f"{self.booked_count} places are already booked."})
+        if self.capacity is not None and self.capacity < self.booked_count + self.held_count:
+            held = f" and {self.held_count} held for the waitlist" if self.held_count else ""
+            raise ValidationError({"capacity": f"{self.booked_count} places are already booked{held}."})
 
     @property
     def available_spots(self) -> int:
-        return max(self.capacity - self.booked_count, 0)
+        return max(self.capacity - self.booked_count - self.held_count, 0)
 
     @property
     def is_full(self) -> bool:
-        return self.booked_count >= self.capacity
+        """No place left to book: every one booked or held for a waiting patient."""
+        return self.booked_count + self.held_count >= self.capacity
 
     @property
     def is_past(self) -> bool:
@@ -331,6 +345,71 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.user_id})"
+
+
+class WaitlistEntry(TimeStampedModel):
+    """A patient waiting for a place with a doctor on one of the clinic's local dates.
+
+    Entries are offered a freed place in the order they joined (created_at,
+    then id): an `offered` entry holds one place of `offered_slot` (its
+    held_count) until `offered_until`; then it expires and the place goes to
+    the next. services/waitlist.py is the only writer.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        BOOKED = "booked", "Booked"
+        EXPIRED = "expired", "Expired"
+        LEFT = "left", "Left"
+
+    # Still in the queue: one such entry per patient, doctor and date.
+    OPEN_STATUSES = (Status.WAITING, Status.OFFERED)
+
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.CASCADE, related_name="waitlist_entries")
+    doctor = models.ForeignKey("clinics.Doctor", on_delete=models.CASCADE, related_name="waitlist_entries",
+                               db_index=False)
+    date = models.DateField(help_text="The clinic's local date.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    offered_slot = models.ForeignKey(
+        AppointmentSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    offered_until = models.DateTimeField(null=True, blank=True)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The booking an accepted offer became.",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "doctor", "date"], condition=Q(status__in=["waiting", "offered"]),
+                name="scheduling_waitlist_one_open_per_patient_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "offered", "booked", "expired", "left"]),
+                name="scheduling_waitlist_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="offered") | Q(offered_slot__isnull=False, offered_until__isnull=False),
+                name="scheduling_waitlist_offer_has_slot",
+            ),
+        ]
+        indexes = [
+            # The queue: the first waiting entry of a doctor's day.
+            models.Index(fields=["doctor", "date", "status", "created_at"], name="scheduling_waitlist_queue_idx"),
+            # Offers past their time (expire_waitlist_offers).
+            models.Index(fields=["offered_until"], condition=Q(status="offered"), name="scheduling_waitlist_offer_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_status_display()} {self.date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
 
 
 class TodayAppointment(Appointment):

@@ -6,6 +6,10 @@ templates/emails/appointment_<event>_<recipient>_{subject.txt,body.txt,body.html
 reminder is one: send_reminders queues it, reminder_send sends it) is one
 more row, its three small templates and one tasks.notify() call.
 
+One more notice stands apart, because it is about a waitlist entry rather
+than an appointment: `waitlist_offer` (templates/emails/waitlist_offer_*),
+the place held for the first waiting patient, with the link to accept it.
+
 A mail says who, when (in the clinic's zone, the zone named) and where, and
 links to the appointment in the portal. It never carries health data: not
 the reason for the visit, not the clinical note or the note for the patient,
@@ -29,7 +33,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from scheduling.ics import appointment_to_ics
-from scheduling.models import Appointment, Reminder
+from scheduling.models import Appointment, Reminder, WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -189,4 +193,47 @@ def reminder_send(*, reminder_id: int) -> bool:
             return False
         appointment_message(appointment, event=Event.REMINDER, recipient=PATIENT).send()
         Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
+    return True
+
+
+WAITLIST_OFFER = "waitlist_offer"
+
+
+def waitlist_offer_message(entry: WaitlistEntry) -> EmailMultiAlternatives:
+    """The mail offering the held place: the doctor, the time, the clinic, until
+    when it is held, and the link to accept it in the portal; no health data."""
+    slot, doctor, user = entry.offered_slot, entry.doctor, entry.patient.user
+    clinic = slot.clinic
+    local = timezone.localtime(slot.start, clinic.tzinfo)
+    until = timezone.localtime(entry.offered_until, clinic.tzinfo)
+    context = {
+        "recipient_name": user.name,
+        "doctor_name": doctor.user.name,
+        "specialty": doctor.specialty,
+        "when": f"{date_format(local, 'l j F Y, H:i')} {local.tzname()} ({clinic.timezone})",
+        "when_short": f"{date_format(local, 'D j M Y, H:i')} {local.tzname()}",
+        "until": f"{date_format(until, 'H:i')} {until.tzname()}",
+        "clinic_name": clinic.name,
+        "url": f"{settings.SITE_URL}{reverse('scheduling:waitlist')}",
+    }
+    name = f"emails/{WAITLIST_OFFER}"
+    message = EmailMultiAlternatives(
+        subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),
+        body=render_to_string(f"{name}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((user.name, user.email))],
+    )
+    message.attach_alternative(render_to_string(f"{name}_body.html", context), "text/html")
+    return message
+
+
+def waitlist_offer_send(*, entry_id: int, slot_id: int) -> bool:
+    """Send the offer mail if the entry still holds that offer (False, nothing
+    sent, once it was accepted, left or expired)."""
+    entry = (WaitlistEntry.objects.select_related("patient__user", "doctor__user", "offered_slot__clinic")
+             .filter(pk=entry_id, status=WaitlistEntry.Status.OFFERED, offered_slot_id=slot_id).first())
+    if entry is None:
+        logger.info("Waitlist offer of entry %s is out of date; not sent.", entry_id)
+        return False
+    waitlist_offer_message(entry).send()
     return True

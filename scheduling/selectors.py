@@ -16,8 +16,17 @@ from scheduling.exceptions import (
     AvailabilityRuleNotFoundError,
     LeaveNotFoundError,
     SlotNotFoundError,
+    WaitlistEntryNotFoundError,
 )
-from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, Leave, Reminder
+from scheduling.models import (
+    HAS_FREE_PLACE,
+    Appointment,
+    AppointmentSlot,
+    AvailabilityRule,
+    Leave,
+    Reminder,
+    WaitlistEntry,
+)
 
 
 def _on_leave() -> Exists:
@@ -32,12 +41,13 @@ def slot_list_bookable(
     start: datetime | None = None, end: datetime | None = None, available: bool = True,
 ) -> QuerySet[AppointmentSlot]:
     """Future, active slots of active doctors at active clinics, outside the
-    doctor's leaves, earliest first; with `available`, only those with a free place."""
+    doctor's leaves, earliest first; with `available`, only those with a free
+    place (neither booked nor held for a patient from the waitlist)."""
     slots = AppointmentSlot.objects.filter(
         is_active=True, start__gt=timezone.now(), doctor__is_active=True, clinic__is_active=True
     ).exclude(_on_leave()).select_related("clinic", "doctor__user")
     if available:
-        slots = slots.filter(booked_count__lt=F("capacity"))
+        slots = slots.filter(HAS_FREE_PLACE)
     if doctor_id is not None:
         slots = slots.filter(doctor_id=doctor_id)
     if clinic_id is not None:
@@ -54,8 +64,8 @@ def slot_list_bookable(
 # The columns of a slot the API's answer reads, with its clinic's zone: what
 # slot_rows selects (all of them in the covering index scheduling_slot_free_idx).
 SLOT_ROW_FIELDS = (
-    "id", "doctor_id", "clinic_id", "start", "duration_minutes", "capacity", "booked_count", "is_active",
-    "clinic__timezone",
+    "id", "doctor_id", "clinic_id", "start", "duration_minutes", "capacity", "booked_count", "held_count",
+    "is_active", "clinic__timezone",
 )
 
 
@@ -279,7 +289,7 @@ def doctor_day_schedules(*, doctors: list[Doctor], day: date | None = None) -> l
         appointments[appointment.doctor_id].append(appointment)
     open_places = dict(
         slot_list_bookable().filter(on_their_day).order_by().values("doctor_id")
-        .annotate(places=Sum(F("capacity") - F("booked_count"))).values_list("doctor_id", "places")
+        .annotate(places=Sum(F("capacity") - F("booked_count") - F("held_count"))).values_list("doctor_id", "places")
     )
     schedules = []
     for doctor in doctors:
@@ -356,3 +366,25 @@ def appointment_list_due_reminder(*, start_after: datetime, start_until: datetim
         .order_by()
         .values_list("pk", "start", "sequence")
     )
+
+
+# --- the waitlist -------------------------------------------------------------------
+
+
+def waitlist_entry_list_for_user(*, user: User):
+    """Entries the user may see: a patient's own, every one for an admin."""
+    entries = WaitlistEntry.objects.select_related("doctor__user", "doctor__clinic", "offered_slot")
+    if user.role == User.Role.ADMIN:
+        return entries
+    if user.role == User.Role.PATIENT and hasattr(user, "patient"):
+        return entries.filter(patient=user.patient)
+    return entries.none()
+
+
+def waitlist_entry_get_for_user(*, user: User, entry_id: int) -> WaitlistEntry:
+    """One entry the user may see. Raises WaitlistEntryNotFoundError for
+    another patient's entry too, so ids cannot be probed."""
+    try:
+        return waitlist_entry_list_for_user(user=user).get(pk=entry_id)
+    except WaitlistEntry.DoesNotExist:
+        raise WaitlistEntryNotFoundError() from None

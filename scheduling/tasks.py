@@ -1,5 +1,5 @@
 """Background tasks (django-tasks, which is Django 6's django.tasks): the
-appointment emails.
+appointment emails and the waitlist's offers.
 
 The services call notify() inside their transaction; it enqueues one task
 per recipient only when that transaction commits, so a booking that rolls
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from accounts.models import User
-from scheduling.models import Appointment
+from scheduling.models import Appointment, WaitlistEntry
 
 from . import notifications
 
@@ -104,3 +104,18 @@ def notify(appointment: Appointment, event: str, *, by: User | None = None) -> N
     for recipient in notifications.recipients_for(event, by=by):
         kwargs = {"appointment_id": appointment.pk, "event": event, "recipient": recipient, "sequence": sequence}
         transaction.on_commit(lambda kwargs=kwargs: appointment_notice_task.enqueue(**kwargs), robust=True)
+
+
+@task()
+def waitlist_offer_task(*, entry_id: int, slot_id: int):
+    """Mail a waitlist offer. An SMTP failure is recorded failed, not retried:
+    the hold runs out within minutes and the next patient gets their own mail."""
+    return notifications.waitlist_offer_send(entry_id=entry_id, slot_id=slot_id)
+
+
+def waitlist_offer_notify(entry: WaitlistEntry) -> None:
+    """Queue the offer's mail once the current transaction commits (as notify())."""
+    if _suppressed.get():
+        return
+    kwargs = {"entry_id": entry.pk, "slot_id": entry.offered_slot_id}
+    transaction.on_commit(lambda: waitlist_offer_task.enqueue(**kwargs), robust=True)

@@ -17,6 +17,11 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/cancel/", views.appointment_cancel, name="appointment-cancel"),
     path("appointments/<int:appointment_id>/reschedule/", views.appointment_reschedule, name="appointment-reschedule"),
     path("appointments/<int:appointment_id>/calendar.ics", views.appointment_ics, name="appointment-ics"),
+    # Patients: the waitlist
+    path("waitlist/", views.waitlist_list, name="waitlist"),
+    path("doctors/<int:doctor_id>/waitlist/", views.waitlist_join, name="waitlist-join"),
+    path("waitlist/<int:entry_id>/accept/", views.waitlist_accept, name="waitlist-accept"),
+    path("waitlist/<int:entry_id>/leave/", views.waitlist_leave, name="waitlist-leave"),
     # Doctors: the day and its visits
     path("doctor/", views.doctor_day, name="doctor-day"),
     path("doctor/appointments/<int:appointment_id>/", views.doctor_appointment, name="doctor-appointment"),

@@ -293,6 +293,8 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 # `manage.py send_reminders` (cron, every 5 minutes) reminds each patient who
 # wants it of a visit starting within this many hours (none within the hour).
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
+# How long a place freed for a waiting patient is held for them (scheduling/services/waitlist.py).
+WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=30)
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any

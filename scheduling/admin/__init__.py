@@ -10,6 +10,7 @@ services, exactly as the API and the portal do.
     doctors.py        the doctor admin with weekly hours, slot generation, links
     leaves.py         doctors' leaves and the visits inside them
     keys.py           stored answers to retried API bookings
+    waitlist.py       patients waiting for a doctor's day, and their offers
 """
 
-from . import appointments, doctors, keys, leaves, slots, today  # noqa: F401
+from . import appointments, doctors, keys, leaves, slots, today, waitlist  # noqa: F401

@@ -21,7 +21,7 @@ from healthsvc.api.fields import (
 )
 from healthsvc.api.serializers import InputSerializer
 from scheduling import selectors
-from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave
+from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave, WaitlistEntry
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
@@ -62,7 +62,10 @@ class SlotOutputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(read_only=True)
     capacity = serializers.IntegerField(read_only=True)
     booked_count = serializers.IntegerField(read_only=True)
-    is_booked = serializers.BooleanField(source="is_full", read_only=True, help_text="booked_count >= capacity")
+    is_booked = serializers.BooleanField(
+        source="is_full", read_only=True,
+        help_text="No place left: every one booked or held for a patient offered it from the waitlist.",
+    )
     available_spots = serializers.IntegerField(read_only=True)
     is_active = serializers.BooleanField(read_only=True, help_text="false: closed; it cannot be booked.")
     slot_datetime_local = LocalDateTimeField(
@@ -85,8 +88,9 @@ def slot_row_data(row: dict) -> dict:
         "id": row["id"], "doctor_id": row["doctor_id"], "clinic_id": row["clinic_id"],
         "slot_datetime": _utc_iso(start), "duration_minutes": row["duration_minutes"],
         "capacity": row["capacity"], "booked_count": row["booked_count"],
-        "is_booked": row["booked_count"] >= row["capacity"],
-        "available_spots": max(row["capacity"] - row["booked_count"], 0), "is_active": row["is_active"],
+        "is_booked": row["booked_count"] + row["held_count"] >= row["capacity"],
+        "available_spots": max(row["capacity"] - row["booked_count"] - row["held_count"], 0),
+        "is_active": row["is_active"],
         "slot_datetime_local": start.astimezone(ZoneInfo(row["clinic__timezone"])).isoformat(),
     }
 
@@ -387,3 +391,28 @@ class CalendarFeedOutputSerializer(serializers.Serializer):
         help_text="The doctor's private iCalendar feed; shown this once (only a hash is kept). "
                   "The previous URL stops working.",
     )
+
+
+# --- the waitlist -------------------------------------------------------------------
+
+
+class WaitlistEntryOutputSerializer(serializers.Serializer):
+    """A patient waiting for a place with a doctor on one of the clinic's local dates."""
+
+    id = serializers.IntegerField(read_only=True)
+    patient_id = serializers.IntegerField(read_only=True)
+    doctor_id = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(read_only=True, help_text="The clinic's local date.")
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices, read_only=True)
+    offered_slot_id = serializers.IntegerField(read_only=True, allow_null=True,
+                                               help_text="The slot whose place is held, while offered.")
+    offered_until = serializers.DateTimeField(read_only=True, allow_null=True,
+                                              help_text="In UTC: accept before then, or the place goes on.")
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class WaitlistJoinInputSerializer(InputSerializer):
+    """The doctor and the clinic's local date to wait for (today or later)."""
+
+    doctor_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    date = IsoDateField(help_text="The clinic's local date (YYYY-MM-DD), today or later, at most 366 days ahead.")

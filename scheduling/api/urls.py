@@ -22,6 +22,10 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/decline", views.AppointmentDeclineApi.as_view(),
          name="appointment-decline"),
     path("appointments/<int:appointment_id>/ics", views.AppointmentCalendarApi.as_view(), name="appointment-ics"),
+    # The waitlist: patients for themselves (admins list and remove).
+    path("waitlist", views.WaitlistListCreateApi.as_view(), name="waitlist-list"),
+    path("waitlist/<int:entry_id>", views.WaitlistDetailApi.as_view(), name="waitlist-detail"),
+    path("waitlist/<int:entry_id>/accept", views.WaitlistAcceptApi.as_view(), name="waitlist-accept"),
     # Schedules: the doctor for their own, admins.
     path("doctors/<int:doctor_id>/availability", views.AvailabilityRuleListCreateApi.as_view(),
          name="doctor-availability-list"),

@@ -1,6 +1,7 @@
-"""Every write to slots, schedules and appointments. The admin, the API, the
-portal and management commands call these; nothing else writes `booked_count`
-or `status` (lifecycle.py is the state machine, places.py the place counter)."""
+"""Every write to slots, schedules, appointments and the waitlist. The admin,
+the API, the portal and management commands call these; nothing else writes
+`booked_count`, `held_count` or `status` (lifecycle.py is the state machine,
+places.py the place counter, waitlist.py the offers and their holds)."""
 
 from .availability import (  # noqa: F401
     GenerationResult,
@@ -10,7 +11,7 @@ from .availability import (  # noqa: F401
     slots_generate,
     slots_generate_ahead,
 )
-from .booking import appointment_book, appointment_reschedule  # noqa: F401
+from .booking import appointment_book, appointment_book_offer, appointment_reschedule  # noqa: F401
 from .idempotency import (  # noqa: F401
     IdempotentResponse,
     idempotency_key_run,
@@ -32,4 +33,10 @@ from .slots import (  # noqa: F401
     slot_update,
     slots_close_day,
     slots_reopen_day,
+)
+from .waitlist import (  # noqa: F401
+    waitlist_expire_offers,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_offer_freed,
 )

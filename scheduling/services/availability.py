@@ -37,6 +37,7 @@ from scheduling.exceptions import (
 from scheduling.models import AppointmentSlot, AvailabilityRule, Leave
 
 from .locks import doctor_get_for_update
+from .waitlist import waitlist_offer_days
 
 # How far ahead slots may be generated, in local days from today.
 MAX_GENERATE_DAYS = 366
@@ -271,6 +272,7 @@ def slots_generate(*, doctor: Doctor, date_from: date, date_to: date) -> Generat
     created = _insert_slots(doctor=doctor, clinic=clinic, slots=new, counted_in=existing)
     if created:
         catalogue_changed(doctor_ids=[doctor.pk])
+        waitlist_offer_days(doctor=doctor, date_from=date_from, date_to=date_to)
     return GenerationResult(created=created, skipped=candidates - created)
 
 
@@ -295,17 +297,18 @@ def _insert_slots(*, doctor: Doctor, clinic: Clinic, slots: list[SlotTime], coun
         return counted_in.count() - before
     meta, quote = AppointmentSlot._meta, connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in (
-        "created_at", "updated_at", "doctor", "clinic", "booked_count", "is_active",
+        "created_at", "updated_at", "doctor", "clinic", "booked_count", "held_count", "is_active",
         "start", "end", "duration_minutes", "capacity"))
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            "SELECT %s, %s, %s, %s, %s, %s, new.starts, new.ends, new.minutes, new.places "
+            "SELECT %s, %s, %s, %s, %s, %s, %s, new.starts, new.ends, new.minutes, new.places "
             "FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::smallint[], %s::smallint[]) "
             "AS new(starts, ends, minutes, places) ON CONFLICT DO NOTHING RETURNING 1",
             [now, now, doctor.pk, clinic.pk, meta.get_field("booked_count").default,
-             meta.get_field("is_active").default, [s.start for s in slots], [s.end for s in slots],
+             meta.get_field("held_count").default, meta.get_field("is_active").default,
+             [s.start for s in slots], [s.end for s in slots],
              [s.rule.slot_minutes for s in slots], [s.rule.capacity for s in slots]],
         )
         return len(cursor.fetchall())

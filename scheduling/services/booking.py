@@ -18,16 +18,19 @@ from scheduling.exceptions import (
     DailyLimitReachedError,
     OverlappingAppointmentError,
     SlotFullError,
+    InvalidStateError,
     SlotUnavailableError,
+    WaitlistEntryNotFoundError,
 )
-from scheduling.models import Appointment, AppointmentSlot, Leave
+from scheduling.models import Appointment, AppointmentSlot, Leave, WaitlistEntry
 from scheduling.notifications import Event
 from scheduling.tasks import notify
 
 from .lifecycle import check_changeable, initial_status, restart_for_doctor
 from .locks import appointment_get_for_update, doctor_get_for_update_by_slot, patient_lock, slots_get_for_update
-from .places import change_booked_count
+from .places import change_booked_count, change_held_count
 from .policy import policy_check_booking, policy_check_change, policy_exempt
+from .waitlist import waitlist_entry_mark_booked, waitlist_expire_offer, waitlist_offer_freed
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 
@@ -131,6 +134,13 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
     patient_lock(patient_id=patient.pk)
     doctor = doctor_get_for_update_by_slot(slot_id=slot_id)
     slot = slots_get_for_update(slot_ids=[slot_id])[slot_id]
+    return _book_locked(patient=patient, doctor=doctor, slot=slot, reason=reason, booked_by=booked_by)
+
+
+def _book_locked(
+    *, patient: Patient, doctor: Doctor, slot: AppointmentSlot, reason: str, booked_by: User | None
+) -> Appointment:
+    """appointment_book once its patient, doctor and slot are locked."""
     _check_bookable(slot=slot, doctor=doctor, patient=patient, by=booked_by, exclude_id=None)
     try:
         appointment = Appointment.objects.create(
@@ -144,6 +154,40 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
             raise
         raise error from exc
     notify(appointment, Event.BOOKED, by=booked_by)
+    return appointment
+
+
+def appointment_book_offer(*, entry_id: int, patient: Patient, by: User | None = None) -> Appointment:
+    """The patient accepts a waitlist offer: the place held for them becomes
+    their booking, in the one transaction that releases the hold, so the
+    place is never free in between. Every rule of appointment_book applies
+    (a refusal keeps the hold until the offer runs out); an offer past its
+    time is expired first (its place offered to the next) and refused.
+
+    Locks the patient, the slot's doctor, the slot, then the entry (locks.py).
+    Raises WaitlistEntryNotFoundError (not the patient's), InvalidStateError
+    (not offered, or run out) and what appointment_book raises.
+    """
+    slot_id = (WaitlistEntry.objects.filter(pk=entry_id, patient=patient)
+               .values_list("offered_slot_id", flat=True).first())
+    if slot_id is None and not WaitlistEntry.objects.filter(pk=entry_id, patient=patient).exists():
+        raise WaitlistEntryNotFoundError()
+    if slot_id is not None and waitlist_expire_offer(entry_id=entry_id):
+        raise InvalidStateError("The offer has run out; the place went to the next patient waiting.")
+    with transaction.atomic():
+        patient_lock(patient_id=patient.pk)
+        entry = None
+        if slot_id is not None:
+            doctor = doctor_get_for_update_by_slot(slot_id=slot_id)
+            slot = slots_get_for_update(slot_ids=[slot_id])[slot_id]
+            entry = WaitlistEntry.objects.select_for_update(of=("self",)).get(pk=entry_id)
+        if entry is None or entry.status != WaitlistEntry.Status.OFFERED or entry.offered_slot_id != slot_id:
+            raise InvalidStateError("There is no place offered on this entry now.")
+        if entry.offered_until <= timezone.now():
+            raise InvalidStateError("The offer has run out.")
+        change_held_count(slot, -1)  # the held place, now this patient's booking
+        appointment = _book_locked(patient=patient, doctor=doctor, slot=slot, reason="", booked_by=by)
+        waitlist_entry_mark_booked(entry, appointment)
     return appointment
 
 
@@ -184,5 +228,6 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
         if error is None:
             raise
         raise error from exc
+    waitlist_offer_freed(old_slot)
     notify(appointment, Event.RESCHEDULED, by=by)
     return appointment

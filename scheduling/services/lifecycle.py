@@ -26,6 +26,7 @@ from scheduling.tasks import notify
 from .locks import appointment_get_for_update, slot_get_for_update
 from .places import change_booked_count
 from .policy import policy_check_change
+from .waitlist import waitlist_offer_freed
 
 Status = Appointment.Status
 
@@ -94,6 +95,7 @@ def _cancel(appointment: Appointment, *, by: User | None, reason: str, internal_
         "updated_at",
     ])
     change_booked_count(slot, -1)
+    waitlist_offer_freed(slot)  # the first patient waiting for that day is offered the place
     return appointment
 
 

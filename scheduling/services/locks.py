@@ -3,9 +3,10 @@
 Every service takes its locks in one global order, so two services can never
 wait on each other in a cycle (no deadlock):
 
-    appointment -> patient -> doctor(s) by id -> slot(s) by id
+    appointment -> patient -> doctor(s) by id -> slot(s) by id -> waitlist entries
 
-A service may skip a level, never go back up. The doctor row also guards the
+A service may skip a level, never go back up (waitlist.py reads an entry
+unlocked, locks its slot, then the entry). The doctor row also guards the
 doctor's schedule: availability rules, leaves and slot generation take it,
 so a booking, a new leave and a generation of one doctor never interleave. On SQLite `select_for_update`
 is a no-op; there `"transaction_mode": "IMMEDIATE"` makes every transaction

@@ -8,7 +8,7 @@ every start that has a slot, open or closed) and the doctor can reopen it.
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
@@ -25,6 +25,7 @@ from scheduling.exceptions import (
 from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, AppointmentSlot
 
 from .locks import doctor_get_for_update, slot_get_for_update
+from .waitlist import waitlist_offer_freed
 
 MAX_CAPACITY = 100
 # How far ahead a slot may be opened by hand (patients book within the
@@ -105,7 +106,8 @@ def slot_create(
 
 
 def _has_active_appointments(slot: AppointmentSlot) -> bool:
-    return slot.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).exists()
+    """Active appointments on it, or a place held for a waitlist offer."""
+    return slot.held_count > 0 or slot.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).exists()
 
 
 def _reopen(slot: AppointmentSlot) -> None:
@@ -141,10 +143,14 @@ def slot_update(*, slot_id: int, capacity: int | None = None, is_active: bool | 
     if capacity is not None:
         if not 1 <= capacity <= MAX_CAPACITY:
             raise _invalid("capacity", f"Must be between 1 and {MAX_CAPACITY}.")
-        if capacity < slot.booked_count:
-            raise CapacityBelowBookedError(f"{slot.booked_count} places are already booked on this slot.")
+        if capacity < slot.booked_count + slot.held_count:
+            held = f" and {slot.held_count} held for the waitlist" if slot.held_count else ""
+            raise CapacityBelowBookedError(f"{slot.booked_count} places are already booked{held} on this slot.")
+        raised = capacity > slot.capacity
         slot.capacity = capacity
         slot.save(update_fields=["capacity", "updated_at"])
+        if raised:
+            waitlist_offer_freed(slot)
     if is_active is False and slot.is_active:
         if _has_active_appointments(slot):
             raise SlotHasBookingsError("The slot holds active appointments; cancel them before closing it.")
@@ -183,8 +189,9 @@ def slots_close_day(*, doctor: Doctor, day: date) -> tuple[int, int]:
     doctor = doctor_get_for_update(doctor_id=doctor.pk)
     open_slots = _future_slots_of_day(doctor, day).filter(is_active=True)
     booked = Appointment.objects.filter(slot=OuterRef("pk"), status__in=Appointment.ACTIVE_STATUSES)
-    kept = open_slots.filter(Exists(booked)).count()
-    closed = open_slots.exclude(Exists(booked)).update(is_active=False, updated_at=timezone.now())
+    # A place held for a waitlist offer keeps its slot open, as a booking does.
+    kept = open_slots.filter(Exists(booked) | Q(held_count__gt=0)).count()
+    closed = open_slots.exclude(Exists(booked) | Q(held_count__gt=0)).update(is_active=False, updated_at=timezone.now())
     return closed, kept
 
 

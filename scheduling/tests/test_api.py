@@ -47,6 +47,10 @@ OPERATIONS = {
     ("/api/v1/leaves/{leave_id}", "delete"): {"204", "401", "403", "404", "414", "429"},
     ("/api/v1/doctors/{doctor_id}/schedule", "get"): {"200", "400", "401", "403", "404", "414", "429"},
     ("/api/v1/doctors/{doctor_id}/calendar-feed", "post"): {"200", "401", "403", "404", "414", "429"},
+    ("/api/v1/waitlist", "get"): {"200", "400", "401", "403", "404", "414", "429"},
+    ("/api/v1/waitlist", "post"): {"201", "400", "401", "403", "404", "409", "413", "414", "429"},
+    ("/api/v1/waitlist/{entry_id}", "delete"): {"204", "401", "403", "404", "409", "414", "429"},
+    ("/api/v1/waitlist/{entry_id}/accept", "post"): {"201", "401", "403", "404", "409", "414", "429"},
     # No login (the URL is the secret), so no 401.
     ("/feeds/doctors/{token}.ics", "get"): {"200", "404", "406", "414", "429"},
 }
@@ -67,6 +71,8 @@ OPERATION_IDS = {
     ("/api/v1/doctors/{doctor_id}/schedule", "get"): "doctors_schedule_retrieve",
     ("/api/v1/doctors/{doctor_id}/calendar-feed", "post"): "doctors_calendar_feed_create",
     ("/feeds/doctors/{token}.ics", "get"): "doctors_calendar_feed_retrieve",
+    ("/api/v1/waitlist", "get"): "waitlist_list",
+    ("/api/v1/waitlist/{entry_id}", "delete"): "waitlist_destroy",
 }
 
 

@@ -291,3 +291,53 @@ def test_a_leave_racing_bookings_lets_none_land_inside_it_once_it_exists():
     assert all(appointment.created_at <= leave.created_at for appointment in booked)
     assert len(booked) + sum(o.error is not None for o in outcomes[:-1]) == 8
     assert set(leave_appointments(leave=leave)) == set(booked)
+
+
+def test_accepting_a_held_place_races_normal_bookings_and_keeps_it():
+    """A place offered from the waitlist: the patient accepting it races 20
+    others booking the slot. The held place goes to the patient, nobody else
+    gets it, and the slot never holds more than its capacity."""
+    from scheduling.models import WaitlistEntry
+    from scheduling.services.booking import appointment_book_offer
+    from scheduling.services.waitlist import waitlist_join
+
+    slot = SlotFactory(capacity=1)
+    waiting, first = PatientFactory(), PatientFactory()
+    booked = appointment_book(patient=first, slot_id=slot.pk)
+    day = timezone.localtime(slot.start, slot.clinic.tzinfo).date()
+    entry = waitlist_join(patient=waiting, doctor=slot.doctor, day=day)
+    appointment_cancel(appointment_id=booked.pk)
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.OFFERED
+    others = PatientFactory.create_batch(20)
+    calls = [lambda: appointment_book_offer(entry_id=entry.pk, patient=waiting)] + [book_call(p, slot) for p in others]
+    outcomes = run_concurrently(calls)
+    assert_errors_only(outcomes, SlotFullError)
+    assert outcomes[0].error is None and outcomes[0].result.patient_id == waiting.pk
+    assert len(errors_of(outcomes, SlotFullError)) == 20
+    assert_counts_consistent(slot)
+    slot.refresh_from_db()
+    assert (slot.booked_count, slot.held_count) == (1, 0)
+
+
+def test_cancellations_racing_on_one_day_offer_each_place_to_one_patient():
+    """Three places of one day freed at once, three patients waiting: each is
+    offered exactly one place, in order, and every place is held once."""
+    from scheduling.models import WaitlistEntry
+    from scheduling.services.waitlist import waitlist_join
+
+    doctor = DoctorFactory()
+    base = timezone.localtime(timezone.now(), doctor.clinic.tzinfo).replace(hour=9, minute=0, second=0,
+                                                                            microsecond=0) + timedelta(days=2)
+    slots = [SlotFactory(doctor=doctor, start=base + timedelta(hours=i), capacity=1) for i in range(3)]
+    bookings = [appointment_book(patient=PatientFactory(), slot_id=s.pk) for s in slots]
+    waiting = [waitlist_join(patient=PatientFactory(), doctor=doctor, day=base.date()) for _ in range(4)]
+    outcomes = run_concurrently([lambda b=b: appointment_cancel(appointment_id=b.pk) for b in bookings])
+    assert_errors_only(outcomes)
+    statuses = [WaitlistEntry.objects.get(pk=e.pk).status for e in waiting]
+    assert statuses == ["offered", "offered", "offered", "waiting"]
+    offered = set(WaitlistEntry.objects.filter(status="offered").values_list("offered_slot_id", flat=True))
+    assert offered == {s.pk for s in slots}
+    for s in slots:
+        s.refresh_from_db()
+        assert (s.booked_count, s.held_count) == (0, 1)

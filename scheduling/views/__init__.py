@@ -31,3 +31,4 @@ from .schedule import (  # noqa: F401
     slots_generate,
 )
 from .search import doctor_detail, doctor_list, home  # noqa: F401
+from .waitlist import waitlist_accept, waitlist_join, waitlist_leave, waitlist_list  # noqa: F401

@@ -52,7 +52,7 @@ def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict
     start, _ = local_date_bounds(first, tz)
     _, end = local_date_bounds(first + timedelta(days=6), tz)
     slots = selectors.slot_list_bookable(doctor_id=doctor.pk, start=start, end=end).select_related(None).only(
-        "id", "start", "capacity", "booked_count", "clinic_id")
+        "id", "start", "capacity", "booked_count", "held_count", "clinic_id")
     if exclude_slot_id is not None:
         slots = slots.exclude(pk=exclude_slot_id)
     days = [{"date": first + timedelta(days=i), "slots": []} for i in range(7)]

@@ -6,6 +6,7 @@ below scheduling and never imports it."""
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from clinics import selectors as clinic_selectors
@@ -53,4 +54,7 @@ def doctor_detail(request, doctor_id: int):
     except NotFoundError:
         raise Http404("Doctor not found.") from None
     context = {"doctor": doctor, **week_context(request, doctor=doctor)}
+    if request.user.is_authenticated and hasattr(request.user, "patient"):
+        # A day with no free time offers its waitlist instead (views/waitlist.py).
+        context["waitlist_join_url"] = reverse("scheduling:waitlist-join", args=[doctor.pk])
     return render(request, "scheduling/doctor_detail.html", context)

@@ -24,3 +24,4 @@ from .schedules import (  # noqa: F401
     SlotGenerationApi,
 )
 from .slots import SlotDetailApi, SlotListCreateApi  # noqa: F401
+from .waitlist import WaitlistAcceptApi, WaitlistDetailApi, WaitlistListCreateApi  # noqa: F401
