@@ -99,10 +99,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str, re
     stolen token meets the same lockout), WeakPasswordError."""
     email = User.objects.filter(pk=user.pk).values_list("email", flat=True).get()
     # Outside the transaction: a failed attempt's count must survive the refusal.
-    http_request = getattr(request, "_request", request)
-    checked = authenticate(http_request, email=email, password=old_password or "")
-    if getattr(http_request, "axes_locked_out", False):
-        raise LoginLockedError(extra={"retry_after": retry_after_seconds()})
+    checked = _authenticate_counted(request, email=email, password=old_password)
     if checked is None or checked.pk != user.pk:
         raise WrongPasswordError(extra={"errors": {"old_password": ["The current password is wrong."]}})
     with transaction.atomic():
@@ -123,17 +120,25 @@ def user_access_token(user: User, lifetime=None) -> str:
     return str(tokens.user_access_token(user, lifetime=lifetime))
 
 
+def _authenticate_counted(request, *, email: str, password: str) -> User | None:
+    """Django's authenticate(), which django-axes counts and locks per
+    (account, address): the user, or None. Raises LoginLockedError when the
+    pair is locked out. Takes Django's request, not DRF's wrapper: axes marks
+    the lockout on it."""
+    http_request = getattr(request, "_request", request)
+    user = authenticate(http_request, email=(email or "").strip().lower(), password=password or "")
+    if getattr(http_request, "axes_locked_out", False):
+        raise LoginLockedError(extra={"retry_after": retry_after_seconds()})
+    return user
+
+
 def user_authenticate(*, email: str, password: str, request, otp: str | None = None) -> User:
     """The active user with these credentials and, where the account needs it,
     a valid one-time code. Raises InvalidCredentialsError (the same for an
     unknown email, a wrong password or a deactivated account), LoginLockedError
     when this account is locked out from this client (accounts.lockout),
     OtpRequiredError, OtpSetupRequiredError or OtpInvalidError."""
-    # Django's request, not DRF's wrapper: axes marks a lockout on it.
-    http_request = getattr(request, "_request", request)
-    user = authenticate(http_request, email=(email or "").strip().lower(), password=password or "")
-    if getattr(http_request, "axes_locked_out", False):
-        raise LoginLockedError(extra={"retry_after": retry_after_seconds()})
+    user = _authenticate_counted(request, email=email, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentialsError()
     if two_factor.otp_required(user):

@@ -44,23 +44,29 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=2 ** attempt)
 
 
-@task()
-def appointment_notice_task(*, appointment_id: int, event: str, recipient: str, sequence: int, attempt: int = 1):
+def _send_or_retry(task_, send, *, attempt: int, **kwargs):
+    """Run `send(**kwargs)`; on an SMTP or network error enqueue `task_` again
+    with `run_after` retry_delay(attempt) later (up to NOTIFICATION_MAX_ATTEMPTS,
+    on a backend that can defer) and record this attempt failed with
+    MailRetryScheduled; the last attempt's own error is what stays recorded."""
     try:
-        return notifications.appointment_notice_send(
-            appointment_id=appointment_id, event=event, recipient=recipient, sequence=sequence
-        )
+        return send(**kwargs)
     except (smtplib.SMTPException, OSError) as exc:
-        backend = appointment_notice_task.get_backend()
-        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not backend.supports_defer:
+        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not task_.get_backend().supports_defer:
             raise
         run_after = timezone.now() + retry_delay(attempt)
-        appointment_notice_task.using(run_after=run_after).enqueue(
-            appointment_id=appointment_id, event=event, recipient=recipient, sequence=sequence, attempt=attempt + 1
-        )
+        task_.using(run_after=run_after).enqueue(**kwargs, attempt=attempt + 1)
         raise MailRetryScheduled(
             f"Attempt {attempt} failed ({exc.__class__.__name__}: {exc}); next at {run_after:%Y-%m-%d %H:%M} UTC."
         ) from exc
+
+
+@task()
+def appointment_notice_task(*, appointment_id: int, event: str, recipient: str, sequence: int, attempt: int = 1):
+    return _send_or_retry(
+        appointment_notice_task, notifications.appointment_notice_send, attempt=attempt,
+        appointment_id=appointment_id, event=event, recipient=recipient, sequence=sequence,
+    )
 
 
 @task()
@@ -68,17 +74,8 @@ def appointment_reminder_task(*, reminder_id: int, attempt: int = 1):
     """Send one reminder; idempotent (notifications.reminder_send), so a
     retry or a second copy of the task sends nothing more. Retried on SMTP
     errors like the notices."""
-    try:
-        return notifications.reminder_send(reminder_id=reminder_id)
-    except (smtplib.SMTPException, OSError) as exc:
-        backend = appointment_reminder_task.get_backend()
-        if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not backend.supports_defer:
-            raise
-        run_after = timezone.now() + retry_delay(attempt)
-        appointment_reminder_task.using(run_after=run_after).enqueue(reminder_id=reminder_id, attempt=attempt + 1)
-        raise MailRetryScheduled(
-            f"Attempt {attempt} failed ({exc.__class__.__name__}: {exc}); next at {run_after:%Y-%m-%d %H:%M} UTC."
-        ) from exc
+    return _send_or_retry(appointment_reminder_task, notifications.reminder_send, attempt=attempt,
+                          reminder_id=reminder_id)
 
 
 @contextlib.contextmanager
