@@ -257,6 +257,8 @@ def test_a_doctor_may_not_list_accept_or_remove_entries(auth_client, patient, do
     client = auth_client(doctor.user)
     for response in (client.get(URL), client.post(f"{URL}/{entry.pk}/accept"), client.delete(f"{URL}/{entry.pk}")):
         assert response.status_code == 403 and response.json()["error_code"] == "PERMISSION_DENIED"
+    entry.refresh_from_db()
+    assert entry.status == Status.WAITING  # the refusals changed nothing
 
 
 def test_anonymous_callers_are_refused(api_client):
