@@ -430,7 +430,8 @@ class Reminder(models.Model):
     copy, inserts nothing; a visit moved to another time is due a new one.
     `batch` is the command run that last queued the row, so that run (and
     only it) enqueues the row's task: the rows a run inserted, or re-queued
-    because their task was lost (`queued_at` an hour old, still unsent). The
+    because their task was lost (`queued_at` an hour old, still unsent; at
+    most REMINDER_MAX_QUEUES times in all, counted by `queue_count`). The
     task sets `sent_at` in the transaction that holds the row's lock while it
     sends (scheduling.notifications.reminder_send).
     """
@@ -442,6 +443,9 @@ class Reminder(models.Model):
     batch = models.UUIDField(editable=False, help_text="The send_reminders run that queued it.")
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
+    queue_count = models.PositiveSmallIntegerField(
+        default=1, help_text="How many times its task was queued (send_reminders re-queues a lost one, a few times)."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

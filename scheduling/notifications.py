@@ -63,14 +63,15 @@ NOTICES: dict[tuple[str, str], Notice] = {
     (Event.CANCELLED, PATIENT): Notice(with_invitation=True),
     (Event.CANCELLED, DOCTOR): Notice(with_invitation=False),
     (Event.RESCHEDULED, PATIENT): Notice(with_invitation=True),
+    (Event.RESCHEDULED, DOCTOR): Notice(with_invitation=False),
     (Event.REMINDER, PATIENT): Notice(with_invitation=True),
 }
 
 
 def recipients_for(event: str, *, by: User | None) -> list[str]:
     """Who hears of the event: the patient always (their calendar must
-    follow); the doctor of a new booking or a cancellation, unless the doctor
-    did it."""
+    follow); the doctor of a new booking, a move or a cancellation, unless the
+    doctor did it."""
     doctor_too = by is None or by.role != User.Role.DOCTOR
     return [recipient for (notice_event, recipient) in NOTICES
             if notice_event == event and (recipient == PATIENT or doctor_too)]
@@ -86,11 +87,15 @@ def _cancelled_by(appointment: Appointment, recipient: str) -> str:
     return "the clinic"
 
 
+def _address_lines(clinic) -> list[str]:
+    place = " ".join(part for part in (clinic.city, clinic.state, clinic.zip_code) if part)
+    return [line for line in (clinic.address, place) if line]
+
+
 def _context(appointment: Appointment, recipient: str) -> dict:
     clinic, doctor = appointment.clinic, appointment.doctor
     local = timezone.localtime(appointment.start, clinic.tzinfo)
     local_end = timezone.localtime(appointment.end, clinic.tzinfo)
-    place = " ".join(part for part in (clinic.city, clinic.state, clinic.zip_code) if part)
     path = (reverse("scheduling:appointment-detail", args=[appointment.pk]) if recipient == PATIENT
             else reverse("scheduling:doctor-appointment", args=[appointment.pk]))
     user = appointment.patient.user if recipient == PATIENT else doctor.user
@@ -107,7 +112,7 @@ def _context(appointment: Appointment, recipient: str) -> dict:
                 f"{local.tzname()} ({clinic.timezone})",
         "when_short": f"{date_format(local, 'D j M Y, H:i')} {local.tzname()}",
         "clinic_name": clinic.name,
-        "clinic_address_lines": [line for line in (clinic.address, place) if line],
+        "clinic_address_lines": _address_lines(clinic),
         "clinic_phone": clinic.phone,
         "url": f"{settings.SITE_URL}{path}",
         "cancelled_by": _cancelled_by(appointment, recipient) if appointment.cancelled_at else "",
@@ -135,14 +140,26 @@ def appointment_message(appointment: Appointment, *, event: str, recipient: str)
     return message
 
 
+def _out_of_date(appointment: Appointment, *, event: str, recipient: str, sequence: int) -> bool:
+    """Whether a later change has made this notice stale. Any change does for
+    the patient's mails, since each one carries the invitation of its version
+    and the later change's own mail carries the current one. The doctor's
+    news of a new booking stays news while the visit is on: approved by the
+    clinic or moved before the worker ran, it is still a visit they have
+    not heard of (told from the appointment as it is now)."""
+    if appointment.sequence == sequence:
+        return False
+    return not (event == Event.BOOKED and recipient == DOCTOR and appointment.is_active)
+
+
 def appointment_notice_send(*, appointment_id: int, event: str, recipient: str, sequence: int) -> bool:
     """Build and send one notice, from the appointment as it is now. False
-    (nothing sent) when the appointment has changed since the event: the
-    later change's own mail tells the current truth, and an older invitation
-    would only confuse a calendar. SMTP errors propagate (tasks retries)."""
+    (nothing sent) when the appointment has changed since the event so that
+    the notice no longer tells the truth (_out_of_date). SMTP errors
+    propagate (tasks retries)."""
     appointment = (Appointment.objects.select_related("patient__user", "doctor__user", "clinic", "cancelled_by")
                    .filter(pk=appointment_id).first())
-    if appointment is None or appointment.sequence != sequence:
+    if appointment is None or _out_of_date(appointment, event=event, recipient=recipient, sequence=sequence):
         logger.info("Notice %s/%s of appointment %s is out of date; not sent.", event, recipient, appointment_id)
         return False
     appointment_message(appointment, event=event, recipient=recipient).send()
@@ -200,8 +217,8 @@ WAITLIST_OFFER = "waitlist_offer"
 
 
 def waitlist_offer_message(entry: WaitlistEntry) -> EmailMultiAlternatives:
-    """The mail offering the held place: the doctor, the time, the clinic, until
-    when it is held, and the link to accept it in the portal; no health data."""
+    """The mail offering the held place: the doctor, the time, the clinic and
+    its address, until when it is held, and the link to accept it in the portal; no health data."""
     slot, doctor, user = entry.offered_slot, entry.doctor, entry.patient.user
     clinic = slot.clinic
     local = timezone.localtime(slot.start, clinic.tzinfo)
@@ -214,6 +231,8 @@ def waitlist_offer_message(entry: WaitlistEntry) -> EmailMultiAlternatives:
         "when_short": f"{date_format(local, 'D j M Y, H:i')} {local.tzname()}",
         "until": f"{date_format(until, 'H:i')} {until.tzname()}",
         "clinic_name": clinic.name,
+        "clinic_address_lines": _address_lines(clinic),
+        "clinic_phone": clinic.phone,
         "url": f"{settings.SITE_URL}{reverse('scheduling:waitlist')}",
     }
     name = f"emails/{WAITLIST_OFFER}"

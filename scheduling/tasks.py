@@ -23,7 +23,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from scheduling.models import Appointment, WaitlistEntry
@@ -76,6 +77,24 @@ def appointment_reminder_task(*, reminder_id: int, attempt: int = 1):
     errors like the notices."""
     return _send_or_retry(appointment_reminder_task, notifications.reminder_send, attempt=attempt,
                           reminder_id=reminder_id)
+
+
+def tasks_requeue_lost(*, now=None) -> int:
+    """Put back in the queue the database backend's tasks that a worker took
+    and never finished: still `RUNNING` TASK_LOST_AFTER_MINUTES after they
+    started, because that worker was killed (SIGKILL, out of memory, its
+    machine gone) or its database connection died. A worker stopped with
+    SIGTERM finishes its task first and loses none. Each task here sends
+    at most one mail and checks, when it runs again, whether that mail is
+    still due (the reminder's row, the appointment's sequence, the offer's
+    status), so running it again is safe. One UPDATE: two copies of the
+    command at once requeue each task once. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(minutes=settings.TASK_LOST_AFTER_MINUTES)
+    lost = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+    count = lost.update(status=TaskResultStatus.READY, started_at=None)
+    if count:
+        logger.warning("Re-queued %s task(s) lost with their worker.", count)
+    return count
 
 
 @contextlib.contextmanager

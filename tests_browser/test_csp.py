@@ -169,7 +169,8 @@ def test_swagger_ui_and_redoc_render_under_the_policy(watched_page, world):
     policy = response.headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy and "nonce-" in policy
     # ReDoc's script ran and its styles (injected <style> elements with the nonce) applied.
-    expect(page.get_by_role("heading", name=re.compile("healthsvc API")).first).to_be_visible()
+    # It lays out the whole document before showing anything: seconds on 2 busy cores.
+    expect(page.get_by_role("heading", name=re.compile("healthsvc API")).first).to_be_visible(timeout=20_000)
     expect(page.get_by_text("/api/v1/auth/login").first).to_be_attached()
     assert page.locator("style[data-styled]").count() >= 1
     assert page.evaluate("getComputedStyle(document.querySelector('.menu-content')).position") != "static"

@@ -260,6 +260,9 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="healthsvc <no-reply@localhost>")
+# A mail server that stops answering fails the send (and its task retries)
+# instead of holding a worker: seconds per SMTP operation.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # The console backend writes every message, password-reset links included,
 # into the server's log: with DEBUG off the check healthsvc.E001 refuses it
 # unless this says it is meant (healthsvc/checks.py).
@@ -290,6 +293,11 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # A mail that fails to send is tried again after 2, 4, 8, 16 minutes (on a
 # backend that can defer a task), then recorded as failed (admin: Tasks).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# A task still "running" this long after a worker took it was lost with its
+# worker (killed, its machine gone): `manage.py requeue_lost_tasks` (cron,
+# every 5 minutes) puts it back in the queue. Far above any task's run
+# (one mail, EMAIL_TIMEOUT per SMTP step).
+TASK_LOST_AFTER_MINUTES = env.int("TASK_LOST_AFTER_MINUTES", default=15)
 # `manage.py send_reminders` (cron, every 5 minutes) reminds each patient who
 # wants it of a visit starting within this many hours (none within the hour).
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)

@@ -11,6 +11,7 @@ services, exactly as the API and the portal do.
     leaves.py         doctors' leaves and the visits inside them
     keys.py           stored answers to retried API bookings
     waitlist.py       patients waiting for a doctor's day, and their offers
+    reminders.py      the reminders queued and sent (read-only)
 """
 
-from . import appointments, doctors, keys, leaves, slots, today, waitlist  # noqa: F401
+from . import appointments, doctors, keys, leaves, reminders, slots, today, waitlist  # noqa: F401

@@ -21,6 +21,7 @@ from scheduling.selectors import leave_appointments
 
 from .lifecycle import appointment_cancel
 from .locks import doctor_get_for_update
+from .waitlist import waitlist_offer_days
 
 MAX_LEAVE_DAYS = 366
 
@@ -81,14 +82,18 @@ def leave_create(*, doctor: Doctor, start: datetime, end: datetime, reason: str 
 
 
 @transaction.atomic
+@transaction.atomic
 def leave_delete(*, leave_id: int) -> None:
-    """Remove a leave: its free slots can be booked again. Locks the doctor.
-    Raises LeaveNotFoundError."""
-    doctor_id = Leave.objects.filter(pk=leave_id).values_list("doctor_id", flat=True).first()
-    if doctor_id is None:
+    """Remove a leave: its free slots can be booked again, and are offered to
+    the patients waiting for those days. Locks the doctor. Raises LeaveNotFoundError."""
+    leave = Leave.objects.filter(pk=leave_id).values("doctor_id", "start", "end").first()
+    if leave is None:
         raise LeaveNotFoundError()
-    doctor_get_for_update(doctor_id=doctor_id)
-    Leave.objects.filter(pk=leave_id).delete()
+    doctor = doctor_get_for_update(doctor_id=leave["doctor_id"])
+    if Leave.objects.filter(pk=leave_id).delete()[0]:
+        tz = doctor.clinic.tzinfo
+        waitlist_offer_days(doctor=doctor, date_from=timezone.localtime(leave["start"], tz).date(),
+                            date_to=timezone.localtime(leave["end"], tz).date())
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ idempotent too (notifications.reminder_send). A row whose task was lost
 (the process died between the insert and the enqueue, a queue that could not
 be written to) is queued again an hour later, by one run only: the UPDATE
 that re-stamps it with the run's batch id re-checks `queued_at` under the
-row lock. A run's queries do not grow with the data: four, then one
+row lock. It is queued at most REMINDER_MAX_QUEUES times in all: a reminder
+whose every try failed (a mail server refusing that address for hours) is
+given up and stays unsent in the admin, rather than retried until the visit. A run's queries do not grow with the data: four, then one
 enqueue per reminder queued.
 """
 
@@ -28,6 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from scheduling.models import Reminder
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 REMINDER_MIN_LEAD = timedelta(hours=1)  # no reminder for a visit closer than this
 REMINDER_REQUEUE_AFTER = timedelta(hours=1)  # longer than a task's retries (2+4+8+16 minutes)
+REMINDER_MAX_QUEUES = 3  # the first queueing and two re-queues, each with the task's own retries
 
 
 def reminders_queue() -> int:
@@ -48,9 +52,10 @@ def reminders_queue() -> int:
     batch = uuid.uuid4()
     # Lost tasks first. A concurrent run's UPDATE waits on these row locks,
     # then re-checks queued_at, finds it fresh and takes none of them.
-    requeued = Reminder.objects.filter(
-        sent_at__isnull=True, queued_at__lte=now - REMINDER_REQUEUE_AFTER, start__gt=now
-    ).update(batch=batch, queued_at=now)
+    lost = Reminder.objects.filter(sent_at__isnull=True, queued_at__lte=now - REMINDER_REQUEUE_AFTER, start__gt=now)
+    requeued = lost.filter(queue_count__lt=REMINDER_MAX_QUEUES).update(
+        batch=batch, queued_at=now, queue_count=F("queue_count") + 1
+    )
     if requeued:
         logger.warning("Re-queued %s reminder(s) whose task was lost.", requeued)
     due = appointment_list_due_reminder(

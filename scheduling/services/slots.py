@@ -79,7 +79,8 @@ def _overlaps_active(*, doctor_id: int, start: datetime, end: datetime, exclude_
 def slot_create(
     *, doctor: Doctor, start: datetime, duration_minutes: int = 30, capacity: int = 1, clinic: Clinic | None = None
 ) -> AppointmentSlot:
-    """Open a slot for a verified doctor. Locks the doctor, so two overlapping
+    """Open a slot for a verified doctor; its places are offered to the
+    patients waiting for that day. Locks the doctor, so two overlapping
     creates cannot both pass the overlap check. Raises SlotValidationError,
     DoctorNotVerifiedError, SlotUnavailableError, SlotOverlapError."""
     _validate_shape(start=start, duration_minutes=duration_minutes, capacity=capacity)
@@ -96,13 +97,16 @@ def slot_create(
         raise SlotOverlapError()
     try:
         with transaction.atomic():
-            return AppointmentSlot.objects.create(
+            slot = AppointmentSlot.objects.create(
                 doctor=doctor, clinic=clinic, start=start, duration_minutes=duration_minutes, capacity=capacity
             )
     except IntegrityError as exc:
         if _is_overlap(exc):
             raise SlotOverlapError() from exc
         raise
+    # Not yet committed, so no other transaction can see it: as good as locked.
+    waitlist_offer_freed(slot)
+    return slot
 
 
 def _has_active_appointments(slot: AppointmentSlot) -> bool:
@@ -111,7 +115,8 @@ def _has_active_appointments(slot: AppointmentSlot) -> bool:
 
 
 def _reopen(slot: AppointmentSlot) -> None:
-    """Reopen a locked, closed slot (its doctor locked too). Raises
+    """Reopen a locked, closed slot (its doctor locked too), offering its free
+    places to the waitlist. Raises
     SlotUnavailableError for a slot that has begun, SlotOverlapError."""
     if slot.is_past:
         raise SlotUnavailableError("A slot that has begun cannot be reopened.")
@@ -125,6 +130,7 @@ def _reopen(slot: AppointmentSlot) -> None:
         if _is_overlap(exc):
             raise SlotOverlapError() from exc
         raise
+    waitlist_offer_freed(slot)  # its free places go to the patients waiting for that day
 
 
 @transaction.atomic

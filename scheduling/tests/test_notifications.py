@@ -204,7 +204,10 @@ def test_a_reschedule_mails_the_patient_the_new_time_and_invitation(
     later = _slot(doctor, day=2)
     with django_capture_on_commit_callbacks(execute=True):
         services.appointment_reschedule(appointment_id=booked.pk, slot_id=later.pk, by=admin_user)
-    (message,) = mail.outbox
+    message, to_doctor = sorted(mail.outbox, key=lambda m: _to(m) != "Pat Patient <pat@example.com>")
+    assert _to(to_doctor) == "Anil Mehta <mehta@example.com>" and _invitation(to_doctor) is None
+    assert to_doctor.subject == "Moved: Pat Patient's visit, now Sat 2 Mar 2030, 10:00 IST"
+    assert "has moved to the time below" in to_doctor.body and REASON not in _everything(to_doctor)
     assert message.subject.startswith("Moved:") and "Saturday 2 March 2030, 10:00–10:45 IST" in message.body
     invitation = _invitation(message)
     (event,) = invitation.walk("VEVENT")
@@ -259,7 +262,7 @@ def test_no_email_carries_health_data(
     declined = step(_book, patient=patient, doctor=approving_doctor, admin_user=admin_user, day=5)
     step(services.appointment_decline, appointment_id=declined.pk, by=admin_user, reason="No")
     events = {(m.subject.split(":")[0]) for m in mail.outbox}
-    assert len(mail.outbox) == 11 and {"Moved", "Cancelled", "Confirmed", "Declined"} <= events
+    assert len(mail.outbox) == 12 and {"Moved", "Cancelled", "Confirmed", "Declined"} <= events
     for message in mail.outbox:
         text = _everything(message)
         for secret in (REASON, ALLERGY, CLINICAL_NOTE, "NOTE-FOR-PATIENT-EMU", INTERNAL):
@@ -279,6 +282,44 @@ def test_seeding_sends_no_mail(patient, doctor, admin_user, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True), notifications_suppressed():
         _book(patient, doctor, admin_user)
     assert mail.outbox == []
+
+
+def test_the_doctor_moving_a_visit_mails_the_patient_only(booked, doctor, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_reschedule(appointment_id=booked.pk, slot_id=_slot(doctor, day=2).pk, by=doctor.user)
+    assert [_to(m) for m in mail.outbox] == ["Pat Patient <pat@example.com>"]
+
+
+@pytest.mark.parametrize("change", ["approved", "moved"])
+def test_the_doctor_hears_of_a_booking_changed_before_the_worker_ran(
+    change, patient, approving_doctor, admin_user, django_capture_on_commit_callbacks
+):
+    """The patient's stale notice (an older invitation) is dropped; the
+    doctor's news of the booking is not, and tells the visit as it is now."""
+    with django_capture_on_commit_callbacks(execute=False) as booking_mails:
+        appointment = _book(patient, approving_doctor, admin_user)
+    if change == "approved":
+        services.appointment_confirm(appointment_id=appointment.pk, by=admin_user)
+    else:
+        services.appointment_reschedule(appointment_id=appointment.pk, slot_id=_slot(approving_doctor, 2).pk, by=admin_user)
+    for callback in booking_mails:  # the worker runs the booking's tasks only now
+        callback()
+    (message,) = mail.outbox
+    assert _to(message) == "Rita Rao <rao@example.com>" and message.subject.startswith("New booking on ")
+    expected = "Friday 1 March 2030" if change == "approved" else "Saturday 2 March 2030"
+    assert expected in message.body
+    assert ("waits for your approval" in message.body) is (change == "moved")
+
+
+def test_the_doctor_hears_nothing_of_a_booking_cancelled_before_the_worker_ran(
+    patient, doctor, admin_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as booking_mails:
+        appointment = _book(patient, doctor, admin_user)
+    services.appointment_cancel(appointment_id=appointment.pk, by=patient.user, reason="")
+    for callback in booking_mails:
+        callback()
+    assert mail.outbox == []  # its own cancellation mails were not run here either
 
 
 def test_a_notice_for_an_older_version_is_not_sent(booked, admin_user):

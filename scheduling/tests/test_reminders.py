@@ -3,6 +3,7 @@ reminded once, however often and however concurrently the command and its
 tasks run, and never of a visit that was cancelled, moved or opted out of."""
 
 import smtplib
+import uuid
 from datetime import timedelta
 from io import StringIO
 from unittest import mock
@@ -208,6 +209,36 @@ def test_a_lost_task_is_queued_again_after_an_hour_once(patient, doctor, admin_u
     assert run() == "Queued 0 reminder(s)."
     (message,) = mail.outbox
     assert str(appointment.pk) in message.body
+
+
+def test_a_reminder_that_never_goes_out_is_given_up_after_three_queueings(patient, doctor, admin_user, run):
+    """A mail server refusing it every time: queued, re-queued twice an hour
+    apart, then left unsent (the admin lists it) instead of hourly until the visit."""
+    _book(patient, doctor, admin_user, hours=20)
+    queued = []
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPRecipientsRefused({})):
+        for _ in range(5):
+            queued.append(run())
+            Reminder.objects.update(queued_at=timezone.now() - timedelta(minutes=61))
+    assert queued == ["Queued 1 reminder(s)."] * 3 + ["Queued 0 reminder(s)."] * 2
+    reminder = Reminder.objects.get()
+    assert (reminder.queue_count, reminder.sent_at) == (3, None)
+    assert mail.outbox == []
+
+
+def test_staff_see_unsent_reminders_in_the_admin_and_cannot_edit_them(patient, doctor, admin_user, staff_client):
+    sent, unsent = _book(patient, doctor, admin_user, hours=5), _book(patient, doctor, admin_user, hours=7)
+    now = timezone.now()
+    Reminder.objects.create(appointment=sent, start=sent.start, sequence=0, batch=uuid.uuid4(), sent_at=now)
+    given_up = Reminder.objects.create(appointment=unsent, start=unsent.start, sequence=0, batch=uuid.uuid4(),
+                                       queue_count=3)
+    listing = staff_client.get("/admin/scheduling/reminder/?sent=no")
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [given_up]
+    page = staff_client.get(f"/admin/scheduling/reminder/{given_up.pk}/change/")
+    assert page.status_code == 200 and b'name="sent_at"' not in page.content
+    assert staff_client.post(f"/admin/scheduling/reminder/{given_up.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Reminder.objects.count() == 2
 
 
 # --- the database backend: queued now, sent later by a worker ------------------------

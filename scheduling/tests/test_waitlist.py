@@ -2,19 +2,30 @@
 in the order they joined and held for the first, who accepts, leaves or lets
 the offer run out to the next."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.tests.factories import PatientFactory
 from scheduling.exceptions import InvalidStateError, SlotFullError, SlotHasBookingsError
 from scheduling.models import Appointment, AppointmentSlot, AvailabilityRule, WaitlistEntry
 from scheduling.selectors import slot_list_bookable
-from scheduling.services import appointment_book, appointment_cancel, slot_update, slots_generate
+from scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    leave_create,
+    leave_delete,
+    slot_create,
+    slot_update,
+    slots_generate,
+    slots_reopen_day,
+)
 from scheduling.services.booking import appointment_book_offer
+from scheduling.services.slots import slot_start_at
 from scheduling.services.waitlist import waitlist_join, waitlist_leave
 from scheduling.tests.factories import SlotFactory
 
@@ -348,3 +359,67 @@ def test_a_visit_moved_away_offers_its_place(patient, other_patient, doctor, ful
     appointment_reschedule(appointment_id=moved.pk, slot_id=SlotFactory(doctor=doctor).pk, by=other_patient.user)
     entry.refresh_from_db()
     assert entry.status == Status.OFFERED and entry.offered_slot_id == full_slot.pk
+
+
+# --- every way a place frees is offered ---------------------------------------------
+
+
+def _at(doctor, day, hour):
+    return slot_start_at(clinic=doctor.clinic, day=day, wall=time(hour))
+
+
+@pytest.fixture
+def waited_day(patient, other_patient, doctor):
+    """A day three days ahead whose one open slot (10:00) is booked, and a
+    patient waiting for it."""
+    day = timezone.localdate(timezone=doctor.clinic.tzinfo) + timedelta(days=3)
+    booked = SlotFactory(doctor=doctor, start=_at(doctor, day, 10), capacity=1)
+    appointment_book(patient=other_patient, slot_id=booked.pk)
+    entry = waitlist_join(patient=patient, doctor=doctor, day=day)
+    return day, entry
+
+
+def _offer_of(entry):
+    entry.refresh_from_db()
+    return entry.status, entry.offered_slot_id
+
+
+def test_a_slot_opened_by_hand_is_offered(waited_day, doctor, django_capture_on_commit_callbacks):
+    day, entry = waited_day
+    with django_capture_on_commit_callbacks(execute=True):
+        slot = slot_create(doctor=doctor, start=_at(doctor, day, 15), duration_minutes=30)
+    assert _offer_of(entry) == (Status.OFFERED, slot.pk)
+    slot.refresh_from_db()
+    assert (slot.booked_count, slot.held_count) == (0, 1)
+    (message,) = mail.outbox
+    assert message.to == [f"{entry.patient.user.name} <{entry.patient.user.email}>"]
+    clinic = doctor.clinic
+    assert clinic.address in message.body and clinic.city in message.body  # where to go, in both parts
+    assert escape(clinic.address) in message.alternatives[0][0]
+
+
+@pytest.mark.parametrize("how", ["one", "day"])
+def test_a_reopened_slot_is_offered(how, waited_day, doctor):
+    day, entry = waited_day
+    closed = SlotFactory(doctor=doctor, start=_at(doctor, day, 15), is_active=False)
+    if how == "one":
+        slot_update(slot_id=closed.pk, is_active=True)
+    else:
+        assert slots_reopen_day(doctor=doctor, day=day) == 1
+    assert _offer_of(entry) == (Status.OFFERED, closed.pk)
+
+
+def test_deleting_a_leave_offers_its_places(waited_day, doctor):
+    day, entry = waited_day
+    free = SlotFactory(doctor=doctor, start=_at(doctor, day, 15))
+    leave = leave_create(doctor=doctor, start=_at(doctor, day, 14), end=_at(doctor, day, 17))
+    slot_update(slot_id=free.pk, capacity=2)  # a place freed inside a leave is not offered
+    assert _offer_of(entry) == (Status.WAITING, None)
+    leave_delete(leave_id=leave.pk)
+    assert _offer_of(entry) == (Status.OFFERED, free.pk)
+
+
+def test_a_slot_opened_on_another_day_is_not_offered(waited_day, doctor):
+    day, entry = waited_day
+    slot_create(doctor=doctor, start=_at(doctor, day + timedelta(days=1), 10), duration_minutes=30)
+    assert _offer_of(entry) == (Status.WAITING, None)
