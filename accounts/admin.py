@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tokens, two_factor
 from accounts.models import Patient, TokenFamily, User
+from audit.admin import AuditedAdminMixin
 from healthsvc.admin_widgets import SafeAutocompleteMixin
 
 
@@ -71,7 +72,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
+class PatientAdmin(AuditedAdminMixin, SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ("name", "email", "date_of_birth", "blood_group", "created_at")
     list_select_related = ("user",)
     list_filter = ("blood_group",)

@@ -20,6 +20,7 @@ from accounts.exceptions import (
 )
 from accounts.lockout import retry_after_seconds
 from accounts.models import Patient, TokenFamily, User
+from audit.services import audit_record
 from healthsvc.exceptions import PermissionDeniedError
 
 SELF_REGISTER_ROLES = {User.Role.PATIENT, User.Role.DOCTOR}
@@ -59,8 +60,9 @@ def user_register(*, name: str, email: str, password: str, role: str = User.Role
     user = User(email=email, name=name, role=role, mobile_no=mobile_no or "", is_verified=role == User.Role.PATIENT)
     user_check_password(password=password, user=user)
     user_save_new(user=user, password=password)
-    if role == User.Role.PATIENT:
-        Patient.objects.create(user=user)
+    patient = Patient.objects.create(user=user) if role == User.Role.PATIENT else None
+    audit_record("create", object_type="user", object_id=user.pk, patient_id=patient.pk if patient else None,
+                 actor=user, detail={"role": role})
     return user
 
 
@@ -83,11 +85,13 @@ def user_logout(*, user: User, refresh: str) -> None:
     if family.user_id != user.pk:
         raise PermissionDeniedError("That refresh token belongs to another account.")
     tokens.family_end(family, TokenFamily.EndReason.LOGOUT)
+    audit_record("logout", object_type="user", object_id=user.pk, actor=user)
 
 
 def user_logout_everywhere(*, user: User) -> None:
     """Every refresh and access token of the user stops working at once."""
     tokens.user_tokens_revoke(user.pk, TokenFamily.EndReason.LOGOUT_ALL)
+    audit_record("logout_all", object_type="user", object_id=user.pk, actor=user)
 
 
 def user_change_password(*, user: User, old_password: str, new_password: str, request=None) -> dict[str, str]:
@@ -110,6 +114,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str, re
             raise WeakPasswordError(" ".join(exc.messages), extra={"errors": {"new_password": exc.messages}}) from exc
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
+        audit_record("password_change", object_type="user", object_id=user.pk, actor=user)
         return user_tokens(user)
 
 
@@ -149,6 +154,7 @@ def user_authenticate(*, email: str, password: str, request, otp: str | None = N
         if two_factor.otp_check(user, otp) is None:
             raise OtpInvalidError()
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    audit_record("login", object_type="user", object_id=user.pk, actor=user)
     return user
 
 
@@ -178,4 +184,6 @@ def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
         setattr(patient, key, value)
     if patient_changes:
         patient.save(update_fields=[*patient_changes, "updated_at"])
+    # Which fields were written, never their values (allergies are health data).
+    audit_record("update", obj=patient, actor=actor, detail={"fields": sorted([*user_changes, *patient_changes])})
     return patient

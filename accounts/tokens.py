@@ -31,6 +31,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import RefreshTokenRecord, TokenFamily, User
+from audit.services import audit_record
 
 ROLE_CLAIM = "role"
 VERSION_CLAIM = "ver"
@@ -131,6 +132,9 @@ def refresh_rotate(raw: str) -> RefreshToken:
             refusal = "This sign-in has ended; log in again."
         elif record.rotated_at is not None:
             family_end(record.family, TokenFamily.EndReason.REUSE)
+            # Someone holds a token that was already exchanged: stolen, or a replay.
+            audit_record("token_reuse", object_type="user", object_id=record.family.user_id, actor=None,
+                         detail={"family": str(record.family.pk)})
             refusal = "This refresh token was already used; the sign-in has ended for safety."
         elif not _claims_current(token):
             family_end(record.family, TokenFamily.EndReason.CREDENTIALS)

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from audit.services import audit_record
 
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -63,9 +64,12 @@ def otp_check(user: User, code: str):
     if not code or len(code) > 16:
         return None
     for device in devices_for_user(user, for_verify=True):
-        attempt = recovery_digest(code) if isinstance(device, StaticDevice) else code
-        if device.verify_token(attempt):
+        recovery = isinstance(device, StaticDevice)
+        if device.verify_token(recovery_digest(code) if recovery else code):
+            if recovery:
+                audit_record("otp_recovery_used", object_type="user", object_id=user.pk, actor=user)
             return device
+    audit_record("otp_failed", object_type="user", object_id=user.pk, actor=user)
     return None
 
 
@@ -91,6 +95,7 @@ def totp_setup_confirm(user: User, device: TOTPDevice, code: str) -> list[str] |
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    audit_record("otp_enable", object_type="user", object_id=user.pk, actor=user)
     return recovery_codes_new(user)
 
 
@@ -113,6 +118,8 @@ def otp_disable(user: User) -> None:
     """Remove every device of the user (their authenticator and recovery codes)."""
     for device in devices_for_user(user, confirmed=None):
         device.delete()
+    # By the user, or by staff resetting it (the request's user).
+    audit_record("otp_disable", object_type="user", object_id=user.pk)
 
 
 def totp_qr_data_uri(device: TOTPDevice) -> str:

@@ -29,4 +29,5 @@ urlpatterns = [
     ),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("profile/", views.profile, name="profile"),
+    path("profile/access/", views.access_log, name="access-log"),
 ]

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
@@ -25,6 +26,8 @@ from accounts.exceptions import EmailTakenError, WeakPasswordError
 from accounts.forms import LoginForm, OtpCodeForm, ProfileForm, RegisterForm
 from accounts.middleware import session_verified
 from accounts.models import User
+from audit.selectors import audit_list_for_patient
+from audit.services import audit_read, audit_record
 from healthsvc.api.throttling import (
     LoginRateThrottle,
     PasswordResetMailThrottle,
@@ -267,6 +270,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record("password_reset", object_type="user", object_id=form.user.pk, actor=form.user)
+        return response
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Any logged-in user; the session stays valid (Django updates its hash)."""
@@ -274,8 +282,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
 
     def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record("password_change", object_type="user", object_id=self.request.user.pk)
         messages.success(self.request, "Your password is changed.")
-        return super().form_valid(form)
+        return response
 
     def get_success_url(self):
         user = self.request.user
@@ -291,4 +301,39 @@ def profile(request):
         services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
+    audit_read(patient)
     return render(request, "accounts/profile.html", {"form": form, "patient": patient})
+
+
+ACCESS_LOG_PER_PAGE = 25
+# What a row says to the patient: (action, object type) -> words; then the action alone.
+_ACCESS_WORDS = {
+    ("read", "patient"): "viewed your medical profile",
+    ("read", "appointment"): "viewed an appointment",
+    ("list", "appointment"): "listed your appointments",
+    ("update", "patient"): "changed your profile",
+    ("denied", "patient"): "was refused access to your profile",
+    ("denied", "appointment"): "was refused access to an appointment",
+}
+_ACTION_WORDS = {
+    "book": "booked an appointment", "reschedule": "moved an appointment", "cancel": "cancelled an appointment",
+    "confirm": "confirmed an appointment", "decline": "declined an appointment",
+    "outcome": "recorded a visit's outcome or notes", "waitlist_join": "put you on a waitlist",
+    "waitlist_leave": "took you off a waitlist", "create": "created your account",
+}
+
+
+@patient_required
+def access_log(request):
+    """Who has looked at or changed the patient's record: their doctors and
+    clinic staff (the patient's own actions and the system's left out)."""
+    patient = request.user.patient
+    page = Paginator(audit_list_for_patient(patient_id=patient.pk, self_user_id=request.user.pk),
+                     ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{
+        "at": event.at, "who": event.actor.name if event.actor else "", "role": event.actor_role,
+        "what": _ACCESS_WORDS.get((event.action, event.object_type)) or _ACTION_WORDS.get(event.action, event.action),
+        "object": f"#{event.object_id}" if event.object_type == "appointment" else "",
+        "via": event.get_entry_point_display(),
+    } for event in page]
+    return render(request, "accounts/access_log.html", {"page": page, "rows": rows})

@@ -21,3 +21,13 @@ def force_login_verified(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def audit_statements(rows: int = 1) -> int:
+    """What writing `rows` audit rows costs in statements on this database
+    (audit/chain.py), for the query budgets of the audited paths."""
+    from django.db import connection
+
+    from audit.chain import STATEMENTS_PER_ROW
+
+    return rows * STATEMENTS_PER_ROW[connection.vendor]

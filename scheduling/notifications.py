@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
+from audit.services import audit_record
 from scheduling.ics import appointment_to_ics
 from scheduling.models import Appointment, Reminder, WaitlistEntry
 
@@ -163,6 +164,7 @@ def appointment_notice_send(*, appointment_id: int, event: str, recipient: str, 
         logger.info("Notice %s/%s of appointment %s is out of date; not sent.", event, recipient, appointment_id)
         return False
     appointment_message(appointment, event=event, recipient=recipient).send()
+    audit_record("notify", obj=appointment, detail={"event": event, "recipient": recipient})
     return True
 
 
@@ -210,6 +212,7 @@ def reminder_send(*, reminder_id: int) -> bool:
             return False
         appointment_message(appointment, event=Event.REMINDER, recipient=PATIENT).send()
         Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
+        audit_record("notify", obj=appointment, detail={"event": Event.REMINDER, "recipient": PATIENT})
     return True
 
 
@@ -255,4 +258,5 @@ def waitlist_offer_send(*, entry_id: int, slot_id: int) -> bool:
         logger.info("Waitlist offer of entry %s is out of date; not sent.", entry_id)
         return False
     waitlist_offer_message(entry).send()
+    audit_record("notify", obj=entry, detail={"event": WAITLIST_OFFER, "recipient": PATIENT})
     return True

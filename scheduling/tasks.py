@@ -27,6 +27,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from audit.context import audit_context
 from scheduling.models import Appointment, WaitlistEntry
 
 from . import notifications
@@ -51,7 +52,8 @@ def _send_or_retry(task_, send, *, attempt: int, **kwargs):
     on a backend that can defer) and record this attempt failed with
     MailRetryScheduled; the last attempt's own error is what stays recorded."""
     try:
-        return send(**kwargs)
+        with audit_context(entry_point="task", request=None):
+            return send(**kwargs)
     except (smtplib.SMTPException, OSError) as exc:
         if attempt >= settings.NOTIFICATION_MAX_ATTEMPTS or not task_.get_backend().supports_defer:
             raise
@@ -126,7 +128,8 @@ def notify(appointment: Appointment, event: str, *, by: User | None = None) -> N
 def waitlist_offer_task(*, entry_id: int, slot_id: int):
     """Mail a waitlist offer. An SMTP failure is recorded failed, not retried:
     the hold runs out within minutes and the next patient gets their own mail."""
-    return notifications.waitlist_offer_send(entry_id=entry_id, slot_id=slot_id)
+    with audit_context(entry_point="task", request=None):
+        return notifications.waitlist_offer_send(entry_id=entry_id, slot_id=slot_id)
 
 
 def waitlist_offer_notify(entry: WaitlistEntry) -> None:

@@ -107,3 +107,20 @@ class PatientUpdateInputSerializer(InputSerializer):
         required=False, help_text="Email a reminder the day before each visit (default true).",
     )
 
+
+
+class AuditEntryOutputSerializer(serializers.Serializer):
+    """One row of a patient's access log (the contract's Audit entry), with
+    the actor's name so a patient can tell who it was."""
+
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    actor_name = serializers.CharField(source="actor.name", default="", allow_null=True)
+    actor_role = serializers.CharField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    entry_point = serializers.CharField()
+    ip = serializers.IPAddressField(allow_null=True)
+    request_id = serializers.CharField()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("patients", views.PatientListApi.as_view(), name="patient-list"),
     path("patients/me", views.PatientMeApi.as_view(), name="patient-me"),
     path("patients/<int:patient_id>", views.PatientDetailApi.as_view(), name="patient-detail"),
+    path("patients/<int:patient_id>/access-log", views.PatientAccessLogApi.as_view(), name="patient-access-log"),
 ]

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import services
 from accounts.api.serializers import (
+    AuditEntryOutputSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     PasswordChangeInputSerializer,
@@ -21,7 +22,10 @@ from accounts.api.serializers import (
 from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user, patient_list_for_user
 from accounts.tokens import RefreshRefused
-from healthsvc.api.permissions import IsAdmin, IsPatient
+from audit.models import AuditEvent
+from audit.selectors import audit_list_for_patient
+from audit.services import audit_list, audit_read
+from healthsvc.api.permissions import IsAdmin, IsPatient, IsPatientOrAdmin
 from healthsvc.api.serializers import error_responses
 from healthsvc.api.throttling import (
     AnonRequestRateThrottle,
@@ -173,7 +177,9 @@ class PatientListApi(MethodCheckedMixin, generics.ListAPIView):
     @extend_schema(operation_id="patients_list", tags=["patients"],
                    responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        audit_list("patient", count=len(response.data.get("results", ())))
+        return response
 
 
 class PatientMeApi(MethodCheckedMixin, APIView):
@@ -183,6 +189,7 @@ class PatientMeApi(MethodCheckedMixin, APIView):
                    responses={200: PatientOutputSerializer, **error_responses(401, 403)})
     def get(self, request):
         patient = patient_get_for_user(user=request.user, patient_id=request.user.patient.pk)
+        audit_read(patient)
         return Response(PatientOutputSerializer(patient).data)
 
 
@@ -195,7 +202,9 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
     @extend_schema(operation_id="patients_retrieve", tags=["patients"],
                    responses={200: PatientOutputSerializer, **error_responses(401, 404)})
     def get(self, request, patient_id: int):
-        return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient_id)).data)
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+        audit_read(patient)
+        return Response(PatientOutputSerializer(patient).data)
 
     def _update(self, request, patient_id: int, *, partial: bool):
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -216,3 +225,24 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
                    responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
     def patch(self, request, patient_id: int):
         return self._update(request, patient_id, partial=True)
+
+
+class PatientAccessLogApi(MethodCheckedMixin, generics.ListAPIView):
+    """Who read or changed the patient's record: the patient themselves or an
+    admin. The patient's own actions and the system's are left out. Latest first."""
+
+    permission_classes = [IsPatientOrAdmin]
+    serializer_class = AuditEntryOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        # Raises PatientNotFoundError (404) for a patient who is not the caller.
+        patient = patient_get_for_user(user=self.request.user, patient_id=self.kwargs["patient_id"])
+        return audit_list_for_patient(patient_id=patient.pk, self_user_id=patient.user_id)
+
+    @extend_schema(operation_id="patients_access_log", tags=["patients"],
+                   summary="Who read or changed this patient's record (the patient or an admin).",
+                   responses={200: AuditEntryOutputSerializer(many=True), **error_responses(401, 403, 404)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

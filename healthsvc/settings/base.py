@@ -4,6 +4,8 @@ Development defaults are safe on a laptop only: without ``DEBUG=true`` the
 project refuses to start unless a real ``SECRET_KEY`` is given.
 """
 
+import hashlib
+import hmac
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,7 +70,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_tasks",
     "django_tasks_db",  # app label django_tasks_database: the queue's table and its admin
+    "pgtrigger",  # database triggers declared on models (the audit table's append-only guard)
     "healthsvc.apps.HealthsvcConfig",  # the project's own system checks (healthsvc/checks.py)
+    "audit",  # below accounts: every app records into it, it imports none of them
     "accounts",
     "clinics",
     "scheduling",
@@ -91,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who, from where, through which door: the context of every audit row of the request.
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.OTPMiddleware",  # sets request.user.otp_device (django-otp)
     "accounts.middleware.SessionLifetimeMiddleware",
@@ -303,6 +309,14 @@ TASK_LOST_AFTER_MINUTES = env.int("TASK_LOST_AFTER_MINUTES", default=15)
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 # How long a place freed for a waiting patient is held for them (scheduling/services/waitlist.py).
 WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=30)
+
+# --- Audit trail -------------------------------------------------------------
+# The key of the audit rows' HMAC chain (audit/chain.py). Kept out of the
+# database, so a database writer without it cannot forge or mend the chain.
+# Set it on its own in production; changing it makes the rows written
+# before unverifiable (audit_verify names the first).
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="") or hmac.new(
+    SECRET_KEY.encode(), b"healthsvc.audit-chain", hashlib.sha256).hexdigest()
 
 # --- Request limits (hostile bodies and URLs) ----------------------------------
 # A larger body is a 413 and a longer URL (path and query) a 414 before any

@@ -8,6 +8,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from audit.admin import AuditedAdminMixin
+
 from scheduling import services
 from scheduling.models import Appointment
 
@@ -59,7 +61,8 @@ def reason_page(model_admin, request, queryset, *, form, action: str, title: str
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(AuditedAdminMixin, ClinicTimeColumns, ServiceErrorsOnFormMixin, admin.ModelAdmin):
+    audit_saves = False  # the notes go through appointment_set_outcome, which records them
     change_list_template = "admin/scheduling/appointment/change_list.html"
     list_display = ("id", "patient_name", "doctor_name", "clinic", "local_start", "status_label", "local_created")
     list_select_related = ("patient__user", "doctor__user", "clinic")

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Patient, User
+from audit.services import audit_record
 from clinics.models import Doctor
 from healthsvc.db import violated_constraint
 from healthsvc.timezones import local_day_bounds
@@ -154,6 +155,7 @@ def _book_locked(
             raise
         raise error from exc
     notify(appointment, Event.BOOKED, by=booked_by)
+    audit_record("book", obj=appointment, actor=booked_by, detail={"status": appointment.status})
     return appointment
 
 
@@ -230,4 +232,6 @@ def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None
         raise error from exc
     waitlist_offer_freed(old_slot)
     notify(appointment, Event.RESCHEDULED, by=by)
+    audit_record("reschedule", obj=appointment, actor=by,
+                 detail={"from_slot": old_slot.pk, "to_slot": new_slot.pk, "status": appointment.status})
     return appointment

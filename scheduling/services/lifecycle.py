@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_record
 from clinics.models import Doctor
 from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
@@ -127,6 +128,7 @@ def appointment_cancel(
     policy_check_change(appointment=appointment, by=by)
     _cancel(appointment, by=by, reason=reason, internal_note=internal_note)
     notify(appointment, Event.CANCELLED, by=by)
+    audit_record("cancel", obj=appointment, actor=by)
     return appointment
 
 
@@ -139,6 +141,7 @@ def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appoi
     appointment.sequence += 1
     appointment.save(update_fields=["status", "sequence", "updated_at"])
     notify(appointment, Event.CONFIRMED, by=by)
+    audit_record("confirm", obj=appointment, actor=by)
     return appointment
 
 
@@ -152,6 +155,7 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
         raise InvalidStateError(f"Only a pending appointment can be declined; this one is {appointment.status}.")
     _cancel(appointment, by=by, reason=reason)
     notify(appointment, Event.DECLINED, by=by)
+    audit_record("decline", obj=appointment, actor=by)
     return appointment
 
 
@@ -184,4 +188,7 @@ def appointment_set_outcome(
         appointment.note_for_patient = note_for_patient
         fields.append("note_for_patient")
     appointment.save(update_fields=fields)
+    # The names of what was written, never the notes themselves.
+    audit_record("outcome", obj=appointment, actor=by,
+                 detail={"status": appointment.status, "fields": sorted(set(fields) - {"updated_at"})})
     return appointment

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Patient
+from audit.services import audit_record
 from clinics.models import Doctor
 from scheduling.exceptions import AlreadyOnWaitlistError, InvalidStateError, ScheduleValidationError
 from healthsvc.timezones import local_date_bounds
@@ -88,6 +89,7 @@ def waitlist_offer_freed(slot: AppointmentSlot) -> int:
         entry.offered_until = timezone.now() + hold_duration()
         entry.save(update_fields=["status", "offered_slot", "offered_until", "updated_at"])
         waitlist_offer_notify(entry)
+        audit_record("waitlist_offer", obj=entry, detail={"slot": slot.pk})
         offered += 1
     return offered
 
@@ -129,9 +131,11 @@ def waitlist_join(*, patient: Patient, doctor: Doctor, day: date) -> WaitlistEnt
         raise AlreadyOnWaitlistError()
     try:
         with transaction.atomic():  # the partial unique constraint settles a race
-            return WaitlistEntry.objects.create(patient=patient, doctor=doctor, date=day)
+            entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, date=day)
     except IntegrityError as exc:
         raise AlreadyOnWaitlistError() from exc
+    audit_record("waitlist_join", obj=entry)
+    return entry
 
 
 def _locked_offer(entry_id: int) -> tuple[WaitlistEntry, AppointmentSlot | None]:
@@ -171,6 +175,7 @@ def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
         entry.save(update_fields=["status", "updated_at"])
     else:
         raise InvalidStateError(f"This entry is {entry.status}; there is nothing to leave.")
+    audit_record("waitlist_leave", obj=entry)
     return entry
 
 
@@ -182,6 +187,7 @@ def waitlist_expire_offer(*, entry_id: int, now: datetime | None = None) -> bool
     if entry.status != Status.OFFERED or entry.offered_until > (now or timezone.now()):
         return False
     _release(entry, slot, status=Status.EXPIRED)
+    audit_record("waitlist_expire", obj=entry)
     return True
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
 from accounts.selectors import patient_is_readable
+from audit.services import audit_read, audit_record
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
@@ -79,6 +80,10 @@ def _visit_context(request, appointment: Appointment, form: OutcomeForm) -> dict
     shows the visit, not the patient's allergies."""
     today = timezone.localdate(timezone=appointment.clinic.tzinfo)
     readable = patient_is_readable(user=request.user, patient_id=appointment.patient_id)
+    audit_read(appointment)
+    if readable:  # the page shows the patient's medical summary
+        audit_record("read", object_type="patient", object_id=appointment.patient_id,
+                     patient_id=appointment.patient_id)
     return {
         "appointment": appointment, "form": form, "patient_readable": readable,
         "age": _age(appointment.patient.date_of_birth, today) if readable else None,

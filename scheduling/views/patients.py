@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
 from accounts.models import User
+from audit.services import audit_read
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
 from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
@@ -107,6 +108,7 @@ def _change_refusal(appointment: Appointment, consequence: str) -> str | None:
 @patient_required
 def appointment_detail(request, appointment_id: int):
     appointment = appointment_or_404(request.user, appointment_id)
+    audit_read(appointment)
     context = {
         "appointment": appointment, "changeable": _change_refusal(appointment, "") is None,
         "deadline": change_deadline(appointment),
@@ -175,6 +177,7 @@ def appointment_ics(request, appointment_id: int):
         messages.error(request, exc.message)
         page = "scheduling:doctor-appointment" if request.user.role == User.Role.DOCTOR else "scheduling:appointment-detail"
         return redirect(page, appointment.pk)
+    audit_read(appointment)
     response = HttpResponse(appointment_to_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     return response

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_get_for_user
+from audit.services import audit_list, audit_read
 from healthsvc.api.permissions import IsDoctorOrAdmin, IsPatientOrAdmin
 from healthsvc.api.renderers import CalendarRenderer
 from healthsvc.api.views import JsonErrorsMixin, MethodCheckedMixin
@@ -135,6 +136,7 @@ class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
     def get(self, request):
         appointments = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(appointments)
+        audit_list("appointment", count=len(page), patient_id=self.kwargs.get("patient_id"))
         return self.get_paginated_response(appointment_data(request, page, many=True))
 
 
@@ -166,6 +168,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
                    responses={200: AppointmentOutputSerializer, **errors(401, 404)})
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
+        audit_read(appointment)
         return Response(appointment_data(request, appointment))
 
     @extend_schema(
@@ -323,6 +326,7 @@ class AppointmentCalendarApi(JsonErrorsMixin, MethodCheckedMixin, APIView):
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         check_calendar_offered(appointment)
+        audit_read(appointment)
         return Response(appointment_to_ics(appointment), headers={
             "Content-Disposition": f'attachment; filename="appointment-{appointment.pk}.ics"',
             "Cache-Control": "no-store",
