@@ -18,7 +18,7 @@ from scheduling.tests.factories import SlotFactory
 # fixtures: every example asserts that the database is as it was, so nothing
 # leaks from one to the next.
 hypothesis_settings.register_profile(
-    "ci", derandomize=True, deadline=None, database=None, max_examples=40, print_blob=False,
+    "ci", derandomize=True, deadline=None, database=None, max_examples=20, print_blob=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 hypothesis_settings.register_profile("explore", parent=hypothesis_settings.get_profile("ci"), derandomize=False,

@@ -50,6 +50,7 @@ KNOWN_CODES = {
 BAD_REQUEST = (400, "VALIDATION_ERROR")
 UNSUPPORTED = (415, "UNSUPPORTED_MEDIA_TYPE")
 TOO_LARGE = (413, "PAYLOAD_TOO_LARGE")
+NOT_A_FORM = (400, "not a form")  # what a portal view may answer as a 4xx page, or as no submission
 
 # --- what nothing may change ----------------------------------------------------------
 
@@ -63,11 +64,18 @@ def db_snapshot() -> dict:
     leaves the count alone), and the mails sent."""
     snapshot = {"mails": len(mail.outbox)}
     for model in SNAPSHOT_MODELS:
-        label = model._meta.label
-        snapshot[f"{label} count"] = model.objects.count()
-        snapshot[label] = list(model.objects.order_by("pk").values())
-    snapshot["slot places"] = list(AppointmentSlot.objects.order_by("pk").values_list("pk", "booked_count", "held_count"))
+        rows = list(model.objects.order_by("pk").values())
+        snapshot[f"{model._meta.label} count"] = len(rows)
+        snapshot[model._meta.label] = rows
+    snapshot["slot places"] = [(s["id"], s["booked_count"], s["held_count"]) for s in snapshot["scheduling.AppointmentSlot"]]
     return snapshot
+
+
+def assert_unchanged(before: dict, what: str) -> None:
+    """The database (db_snapshot) is as it was before the request `what`."""
+    after = db_snapshot()
+    changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    assert not changed, f"{what} changed {changed}"
 
 
 def assert_envelope(response, expected: tuple[int, str]) -> dict:
@@ -336,3 +344,113 @@ def future_utc(days: int, hour: int = 10) -> datetime:
 
 def iso_z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+# --- the portal's forms ------------------------------------------------------------------
+# Form fields arrive as text: a value here is a str or raw bytes (percent-encoded
+# as they are, so invalid UTF-8 reaches Django, which decodes it to U+FFFD).
+# Invalid UTF-8 is drawn only for fields with a shape (dates, times, numbers,
+# choices): in free text U+FFFD is a character like any other.
+
+
+def form_text_bad(max_length: int, *, blank_ok: bool = True):
+    values = [with_nul, st.integers(min_value=max_length + 1, max_value=max_length + 3000).map(lambda n: "y" * n)]
+    if not blank_ok:
+        values.append(st.sampled_from(["", " ", "\t\r\n "]))
+    return st.one_of(*values)
+
+
+invalid_utf8_value = st.builds(lambda a, bad, b: a.encode() + bad + b.encode(), st.sampled_from(["", "1", "09:"]),
+                               st.sampled_from(INVALID_UTF8), st.sampled_from(["", "0", "2030-01-01"]))
+
+
+def form_int_bad(lo: int, hi: int):
+    return st.one_of(
+        st.integers(max_value=lo - 1).map(str), st.integers(min_value=hi + 1).map(str), beyond_64_bits.map(str),
+        st.sampled_from(["1.5", "1e3", "NaN", "inf", "-", "0x10", "abc", "1_0", "\x001", "١٠٠٠"]),
+        invalid_utf8_value, with_nul,
+    )
+
+
+def form_choice_bad(choices):
+    valid = {str(c) for c in choices}
+    return st.one_of(short_text.filter(lambda s: s.strip() not in valid), with_nul, invalid_utf8_value,
+                     beyond_64_bits.map(str))
+
+
+form_date_bad = st.one_of(
+    st.sampled_from(["2030-02-30", "2030-13-01", "tomorrow", "0001-01-01", "9999-12-31", "31/12/2030",
+                     "2030-01-01T10:00", "\x002030-01-01", "1" * 30]),
+    invalid_utf8_value, with_nul,
+)
+form_time_bad = st.one_of(
+    st.sampled_from(["24:00", "9:3", "09:30:00", "09:60", "0930", "noon", "-1:00", "09:30\x00", "25:61"]),
+    invalid_utf8_value, with_nul,
+)
+
+
+def form_encode(data: dict) -> bytes:
+    parts = []
+    for key, value in data.items():
+        raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+        parts.append(f"{key}=".encode() + b"".join(b"%%%02X" % byte for byte in raw))
+    return b"&".join(parts)
+
+
+@dataclass
+class FormEndpoint:
+    """A portal form as its user posts it: `valid` is accepted (a redirect), and
+    each field's strategy draws values it refuses. `refuses_by_redirect`: the
+    view answers a refused form with a redirect and an error message rather
+    than the page re-rendered with the form's errors."""
+
+    url: str
+    valid: dict
+    fields: dict
+    refuses_by_redirect: bool = False
+
+    def hostile(self) -> st.SearchStrategy[Hostile]:
+        def field_hostile(name):
+            return self.fields[name].map(lambda value: Hostile(
+                "application/x-www-form-urlencoded", form_encode({**self.valid, name: value}), BAD_REQUEST,
+                f"{name}={value!r:.60}"))
+
+        by_field = st.sampled_from(sorted(self.fields)).flatmap(field_hostile)
+        # Not a form: the view sees an empty POST, which no form here accepts.
+        not_a_form = st.sampled_from([
+            ("application/json", encode_json(self.valid)), ("text/plain", form_encode(self.valid)),
+            ("application/xml", b"<form/>"), ("", form_encode(self.valid)),
+            ("multipart/form-data; boundary=zz", b"--zz\r\n\r\n--zz--\r\n"),
+            ("multipart/form-data", form_encode(self.valid)),
+        ]).map(lambda pair: Hostile(pair[0], pair[1], NOT_A_FORM, f"Content-Type {pair[0]!r}"))
+        return st.one_of(by_field, not_a_form)
+
+
+def assert_form_refused(response, endpoint: FormEndpoint, hostile: Hostile):
+    """A 4xx page, or the page again with the form's errors (200), or, where the
+    view works so, a redirect carrying an error message; never a 500 (the test
+    client raises a view's exception)."""
+    assert response.status_code != 500, hostile.what
+    from django.contrib import messages
+    from django.contrib.messages import get_messages
+
+    if 400 <= response.status_code < 500:
+        return
+    if hostile.expected == NOT_A_FORM and not endpoint.refuses_by_redirect and response.status_code == 200:
+        # The view reads an empty POST as no submission, and shows the form.
+        assert not response.context["form"].is_bound
+        return
+    if endpoint.refuses_by_redirect:
+        assert response.status_code == 302, response.status_code
+        levels = [m.level for m in get_messages(response.wsgi_request)]
+        assert messages.ERROR in levels, levels
+        return
+    assert response.status_code == 200, response.status_code
+    assert response.context["form"].errors, "the page came back without the form's errors"
+
+
+def clear_flash_messages(client):
+    """Drop the session's queued messages, so each example's answer is its own."""
+    session = client.session
+    if session.pop("_messages", None) is not None:
+        session.save()
