@@ -1,12 +1,29 @@
 """Shared personas for every app's tests."""
 
+import os
+
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import User
 from accounts.tests.factories import AdminUserFactory, PatientFactory, UserFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling.tests.factories import SlotFactory
+
+# The hostile-input properties (*/tests/test_*_hostile.py). "ci", the default, is
+# derandomized so every run draws the same examples; HYPOTHESIS_PROFILE=explore
+# draws new ones, many more. Each example runs inside the test's function-scoped
+# fixtures: every example asserts that the database is as it was, so nothing
+# leaks from one to the next.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, max_examples=20, print_blob=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile("explore", parent=hypothesis_settings.get_profile("ci"), derandomize=False,
+                                     max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.core.validators import MaxLengthValidator
 from django.utils.html import format_html_join
 
 from accounts.models import Patient, validate_phone
@@ -86,8 +87,12 @@ class ProfileForm(forms.ModelForm):
         self.fields["name"].initial = user.name
         self.fields["mobile_no"].initial = user.mobile_no
         self.fields["blood_group"].choices = [("", "Not known"), *Patient.BloodGroup.choices]
-        self.fields["allergies"].max_length = 2000
-        self.fields["allergies"].widget.attrs["maxlength"] = 2000
+        # The API's limit (PatientUpdateInputSerializer). Setting max_length on a
+        # field already made adds no validator, so the validator is added too.
+        allergies = self.fields["allergies"]
+        allergies.max_length = 2000
+        allergies.validators.append(MaxLengthValidator(2000))
+        allergies.widget.attrs["maxlength"] = 2000
 
     def clean_emergency_contact(self):
         # The model field's validator (shared with the API) runs on the stripped value.

@@ -240,6 +240,23 @@ def test_profile_saves_contact_and_medical_details(client, patient):
     assert "Your profile is saved." in client.get(response.url).content.decode()
 
 
+def test_profile_refuses_allergies_past_the_apis_limit(client, patient):
+    # Was saved: the form set max_length after the field was made, which adds no validator.
+    client.force_login(patient.user)
+    response = client.post(reverse("accounts:profile"), _profile_data(allergies="x" * 2001))
+    assert response.status_code == 200
+    assert "at most 2000 characters" in str(response.context["form"].errors["allergies"])
+    patient.refresh_from_db()
+    assert patient.allergies == ""
+
+
+def test_profile_takes_allergies_up_to_the_limit(client, patient):
+    client.force_login(patient.user)
+    assert client.post(reverse("accounts:profile"), _profile_data(allergies="x" * 2000)).status_code == 302
+    patient.refresh_from_db()
+    assert len(patient.allergies) == 2000
+
+
 def test_profile_blood_group_may_be_unknown(client, patient):
     client.force_login(patient.user)
     client.post(reverse("accounts:profile"), _profile_data(blood_group=""))

@@ -340,7 +340,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["healthsvc.api.parsers.JSONParser"],  # refuses deep nesting
+    # JSON only, read strictly (deep nesting, duplicate keys, non-UTF-8 refused),
+    # and only when the Content-Type names it (not */*).
+    "DEFAULT_PARSER_CLASSES": ["healthsvc.api.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "healthsvc.api.parsers.ContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "healthsvc.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,

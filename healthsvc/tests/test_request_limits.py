@@ -12,6 +12,7 @@ from django.test import RequestFactory
 from healthsvc.api.parsers import MAX_DEPTH
 from healthsvc.middleware import RequestLimitsMiddleware
 from scheduling.models import Appointment
+from scheduling.tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,57 @@ def test_the_schema_documents_414_everywhere_and_413_where_a_body_is_read(openap
             if "requestBody" in operation and method in {"post", "put", "patch"}:
                 assert "413" in responses, (method, path)
     assert "URI_TOO_LONG" in openapi["paths"][f"{API}/clinics"]["get"]["responses"]["414"]["description"]
+
+
+# --- bodies that could mean two things (healthsvc.api.parsers) ---------------------------
+
+
+def _book(auth_client, patient, body: bytes, content_type="application/json"):
+    return auth_client(patient.user).generic("POST", f"{API}/appointments/book", body, content_type=content_type)
+
+
+def test_a_duplicate_key_is_a_400_and_books_nothing(auth_client, patient, slot, no_errors_logged):
+    # Was a 201: Python's decoder kept the last slot_id; a proxy may have read the first.
+    other = SlotFactory(doctor=slot.doctor)
+    body = f'{{"slot_id": {slot.pk}, "slot_id": {other.pk}}}'.encode()
+    response = _book(auth_client, patient, body)
+    _assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert "duplicate key 'slot_id'" in response.json()["detail"]
+    assert not Appointment.objects.exists()
+
+
+def test_a_duplicate_key_in_a_nested_object_is_refused_too(auth_client, patient, slot):
+    body = f'{{"slot_id": {slot.pk}, "x": {{"a": 1, "a": 2}}}}'.encode()
+    _assert_envelope(_book(auth_client, patient, body), 400, "VALIDATION_ERROR")
+    assert not Appointment.objects.exists()
+
+
+def test_the_body_is_read_as_utf8_whatever_the_charset_says(auth_client, patient, slot):
+    # Was decoded as UTF-7, so "+ADw-b+AD4-" reached the database as "<b>".
+    body = json.dumps({"slot_id": slot.pk, "reason_for_visit": "+ADw-b+AD4-"}).encode()
+    response = _book(auth_client, patient, body, content_type="application/json; charset=utf-7")
+    assert response.status_code == 201, response.content
+    assert Appointment.objects.get().reason_for_visit == "+ADw-b+AD4-"
+
+
+def test_a_body_in_another_encoding_is_a_400_and_books_nothing(auth_client, patient, slot, no_errors_logged):
+    # Was a 201 (decoded as the latin-1 the header named) storing "Ã©" for "é"
+    # when the bytes were UTF-8; bytes that are not UTF-8 are now refused.
+    body = json.dumps({"slot_id": slot.pk, "reason_for_visit": "Caf\u00e9"}, ensure_ascii=False).encode("latin-1")
+    response = _book(auth_client, patient, body, content_type="application/json; charset=latin-1")
+    _assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("content_type", ["*/*", "application/*", "*/json"])
+def test_a_wildcard_content_type_is_a_415_and_books_nothing(auth_client, patient, slot, content_type,
+                                                             no_errors_logged):
+    # Was a 201: DRF matched the wildcard to its JSON parser.
+    body = json.dumps({"slot_id": slot.pk}).encode()
+    _assert_envelope(_book(auth_client, patient, body, content_type=content_type), 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert not Appointment.objects.exists()
+
+
+def test_json_with_its_own_content_type_still_books(auth_client, patient, slot):
+    body = json.dumps({"slot_id": slot.pk}).encode()
+    assert _book(auth_client, patient, body, content_type="application/json; charset=utf-8").status_code == 201
