@@ -241,3 +241,14 @@ def test_a_missing_page_that_names_no_record_is_not_an_access(client, patient):
     client.force_login(patient.user)
     assert client.get("/no-such-page/").status_code == 404
     assert not _events(action="denied")
+
+
+def test_the_doctors_day_and_the_patients_list_pages_are_recorded(client, doctor, patient, booked):
+    client.force_login(doctor.user)
+    assert client.get("/doctor/").status_code == 200
+    day = _one(action="list", actor_id=doctor.user_id)
+    assert (day.entry_point, day.object_type, day.detail["count"] >= 1) == ("portal", "appointment", True)
+    client.force_login(patient.user)
+    assert client.get("/appointments/").status_code == 200
+    mine = _one(action="list", actor_id=patient.user_id)
+    assert (mine.patient_id, mine.detail) == (patient.pk, {"count": 1})

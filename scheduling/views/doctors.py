@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
 from accounts.selectors import patient_is_readable
-from audit.services import audit_read, audit_record
+from audit.services import audit_list, audit_read, audit_record
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
@@ -56,6 +56,8 @@ def doctor_day(request):
     _, horizon = local_date_bounds(day + timedelta(days=UPCOMING_DAYS), tz)
     upcoming = selectors.appointment_list_active_between(user=request.user, start=schedule.end, end=horizon)
     pending = selectors.appointment_list_awaiting_approval(user=request.user)
+    # The page lists patients' names and reasons for visit: a read of each (one row for the page).
+    audit_list("appointment", count=len(schedule.appointments) + len(upcoming) + len(pending))
     context = {
         "doctor": doctor, "form": form, "day": day, "today": today, "schedule": schedule,
         "appointments": schedule.appointments, "load": schedule.booked,

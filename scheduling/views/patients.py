@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
 from accounts.models import User
-from audit.services import audit_read
+from audit.services import audit_list, audit_read
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
 from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
@@ -87,6 +87,7 @@ def appointment_list(request):
     """Upcoming appointments, then past and cancelled ones (paginated)."""
     page = Paginator(selectors.appointment_list_past(user=request.user), PAST_PER_PAGE).get_page(request.GET.get("page"))
     upcoming = selectors.appointment_list_upcoming(user=request.user)
+    audit_list("appointment", count=len(upcoming) + len(page), patient_id=request.user.patient.pk)
     return render(request, "scheduling/appointment_list.html", {"upcoming": upcoming, "past": page})
 
 
