@@ -34,9 +34,11 @@ def setup_django():
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB}")
-    os.environ.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="true",
-                      DATABASE_URL=f"{PG}/{DB}", TASKS_BACKEND="immediate", EMAIL_URL="dummymail://",
-                      LOG_LEVEL="WARNING")
+    # Production's settings (DEBUG off: no query log in memory), with throwaway keys.
+    os.environ.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false",
+                      SECRET_KEY="bench-" + "k" * 40, JWT_SIGNING_KEY="bench-jwt-" + "j" * 40,
+                      ALLOWED_HOSTS="localhost", DATABASE_URL=f"{PG}/{DB}", TASKS_BACKEND="immediate",
+                      EMAIL_URL="dummymail://", LOG_LEVEL="WARNING")
     import django
 
     django.setup()
