@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clinics.models import Doctor
+from healthsvc.db import retry_on_conflict
 from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment
@@ -106,6 +107,7 @@ def check_may_write_internal_note(by: User | None) -> None:
         raise PermissionDeniedError("Only the doctor or clinic staff may leave an internal note.")
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_cancel(
     *, appointment_id: int, by: User | None = None, reason: str = "", internal_note: str = ""
@@ -130,6 +132,7 @@ def appointment_cancel(
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appointment:
     """The doctor or staff accept a pending booking. Locks the appointment.
@@ -142,6 +145,7 @@ def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appoi
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_decline(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
     """The doctor or staff turn down a pending booking: it is cancelled with
@@ -155,6 +159,7 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_set_outcome(
     *, appointment_id: int, status: str | None = None, notes: str | None = None,
