@@ -308,3 +308,25 @@ def test_cancel_runs_again_after_a_deadlock(caplog):
     slot.refresh_from_db()
     assert slot.booked_count == 0
     assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
+
+
+def test_mail_of_a_committed_booking_is_queued_even_if_the_connection_dies_after_the_commit(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    slot, patient = SlotFactory(), PatientFactory()
+
+    def end_own_backend():  # runs first among the commit hooks: the booking is committed, its mails not queued
+        pid = connection.connection.info.backend_pid
+        with raw_connection() as killer:
+            killer.autocommit = True
+            killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+            while killer.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                time.sleep(0.01)
+
+    with transaction.atomic():
+        transaction.on_commit(end_own_backend)
+        appointment = appointment_book(patient=patient, slot_id=slot.pk)
+
+    queued = DBTaskResult.objects.filter(args_kwargs__kwargs__appointment_id=appointment.pk)
+    assert {t.args_kwargs["kwargs"]["recipient"] for t in queued} == {"patient", "doctor"}
