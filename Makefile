@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test check clean bench bench-quick
+.PHONY: install run test check clean bench bench-quick fault-drill fault-drill-quick
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -43,6 +43,14 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+# The fault drill (README, "Database faults"): its own PostgreSQL and Redis,
+# restarted, terminated and paused under booking load; then the books checked.
+fault-drill: install
+	$(BIN)/python bench/fault_drill.py $(DRILL_ARGS)
+
+fault-drill-quick: install
+	$(BIN)/python bench/fault_drill.py --quick $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles .test-db-*.sqlite3*

@@ -165,12 +165,13 @@ def ensure_seeded(size: str) -> dict:
             row = None
     if row is None or row[0] != seed_version():
         log(f"== seeding the {size} data (bench/seed.py)")
-        env = {**os.environ, "DATABASE_URL": db_url(size), "DEBUG": "true"}
+        # Its INSERT ... SELECTs of a million rows outlast the app's statement timeout.
+        env = {**os.environ, "DATABASE_URL": db_url(size), "DEBUG": "true", "DB_STATEMENT_TIMEOUT_MS": "0"}
         subprocess.run([PYTHON, str(BENCH / "seed.py"), "--size", size], env=env, check=True, cwd=ROOT)
         with psycopg.connect(db_url(size)) as conn:
             row = conn.execute("SELECT version, facts FROM bench_facts").fetchone()
     # The schema of the code under test (a later migration, e.g. a new index, lands on old data).
-    env = {**os.environ, "DATABASE_URL": db_url(size), "DEBUG": "true"}
+    env = {**os.environ, "DATABASE_URL": db_url(size), "DEBUG": "true", "DB_STATEMENT_TIMEOUT_MS": "0"}
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     return row[1]
 

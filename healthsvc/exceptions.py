@@ -27,3 +27,12 @@ class PermissionDeniedError(ApplicationError):
     code = "PERMISSION_DENIED"
     status = 403
     default_message = "You do not have permission to perform this action."
+
+
+class ServiceUnavailableError(ApplicationError):
+    """The database is away, dropped the connection or timed out: nothing was
+    changed, and the client may try again after Retry-After seconds."""
+
+    code = "SERVICE_UNAVAILABLE"
+    status = 503
+    default_message = "The service is briefly unavailable; nothing was changed. Please try again shortly."

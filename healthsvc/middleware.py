@@ -6,6 +6,8 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
+from healthsvc.db import is_database_unavailable
+
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -128,3 +130,23 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                 response["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
             return response
         return super().process_response(request, response)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view (portal, admin) that meets a database outage or timeout answers
+    503 with Retry-After (healthsvc.views.database_unavailable), not a 500.
+    DRF views answer theirs in healthsvc.api.exception_handler; an outage met
+    in a middleware reaches healthsvc.views.server_failure, which does the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from healthsvc.views import database_unavailable  # noqa: PLC0415 (the views import DRF)
+
+        if is_database_unavailable(exception):
+            return database_unavailable(request, exception)
+        return None

@@ -1,6 +1,7 @@
 """Health probes and the answers for errors outside DRF views: JSON under /api/, pages elsewhere."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.db import connection
@@ -8,6 +9,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
+
+from healthsvc.db import is_database_unavailable
 
 logger = logging.getLogger("healthsvc")
 
@@ -27,6 +30,12 @@ def readyz(request):
             cursor.fetchone()
     except Exception:  # any database failure means "not ready"
         logger.warning("readiness check: database unavailable", exc_info=True)
+        # Drop the connection now, so the next probe connects afresh and says
+        # 200 as soon as the database is back (a broken one is never reused).
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail too
+            pass
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
 
@@ -41,7 +50,28 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def database_unavailable(request, exc):
+    """503 with Retry-After for a database outage or timeout met outside a DRF
+    view (a portal page, the admin, a middleware reading the session): the
+    envelope under /api/, a standalone page elsewhere (base.html would ask
+    the database for the user)."""
+    from healthsvc.api.exception_handler import service_unavailable  # noqa: PLC0415 (DRF loads late)
+
+    error = service_unavailable(exc, request)
+    if _is_api(request):
+        response = JsonResponse({"detail": error.message, "error_code": error.code}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(error.extra["retry_after"])
+    return response
+
+
 def server_failure(request):
+    # Django calls this while handling the exception, so it is at hand: an
+    # outage met in a middleware (before any view) is a 503, not a 500.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_database_unavailable(exc):
+        return database_unavailable(request, exc)
     if _is_api(request):
         return JsonResponse({"detail": "Internal server error.", "error_code": "SERVER_ERROR"}, status=500)
     return server_error(request)

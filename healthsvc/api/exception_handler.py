@@ -10,6 +10,7 @@ healthsvc.views.
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -18,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from healthsvc.exceptions import ApplicationError
+from healthsvc.db import is_database_unavailable
+from healthsvc.exceptions import ApplicationError, ServiceUnavailableError
 
 logger = logging.getLogger("healthsvc.api")
 
@@ -86,7 +88,17 @@ def _normalise(exc):
     return exc
 
 
+def service_unavailable(exc, request) -> ServiceUnavailableError:
+    """The 503 that stands for a database outage or timeout; logged (one line,
+    the error's own message), never answered with its details."""
+    logger.warning("Database unavailable (request_id=%s): %s: %s", getattr(request, "request_id", "-"),
+                   type(exc.__cause__ or exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "")
+    return ServiceUnavailableError(extra={"retry_after": settings.DB_UNAVAILABLE_RETRY_AFTER})
+
+
 def exception_handler(exc, context):
+    if is_database_unavailable(exc):
+        exc = service_unavailable(exc, context.get("request"))
     if isinstance(exc, ApplicationError):
         body = error_body(exc.message, exc.code, exc.extra.get("errors"))
         response = Response(body, status=exc.status)

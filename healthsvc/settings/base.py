@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view meeting a database outage or timeout answers 503 with Retry-After.
+    "healthsvc.middleware.DatabaseUnavailableMiddleware",
     # Last, as its docs ask: it turns a lockout found during the view into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -149,6 +151,27 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_PGBOUNCER", default=False):
         _db["DISABLE_SERVER_SIDE_CURSORS"] = True
         _db["OPTIONS"]["prepare_threshold"] = None
+    # A server that does not answer fails the request in seconds (503), not at
+    # gunicorn's 30 s worker timeout.
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    # Every statement, lock wait and open transaction of the app has a bound
+    # (milliseconds, 0 = none), so a stuck query or a hung holder of a row lock
+    # ends in a 503 instead of holding workers and bookings. Bookings of one
+    # slot queue on its row lock for a few ms each: the lock timeout is far
+    # above a 100-booking queue (~0.5 s) and under the statement timeout, which
+    # is under gunicorn's --timeout 30. Long maintenance (a migration on big
+    # tables, bench/seed.py) runs with DB_STATEMENT_TIMEOUT_MS=0.
+    DB_TIMEOUTS_MS = {
+        "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=15_000),
+        "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=5_000),
+        "idle_in_transaction_session_timeout": env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=30_000),
+    }
+    # Sent as startup options of each connection (no extra round trip). PgBouncer
+    # in transaction mode refuses startup options (or drops them, with
+    # ignore_startup_parameters): there the same values belong on the role,
+    # `ALTER ROLE app SET statement_timeout = '15s'` etc. (README, "Database faults").
+    if not env_bool("DB_PGBOUNCER", default=False):
+        _db["OPTIONS"]["options"] = " ".join(f"-c {name}={ms}" for name, ms in DB_TIMEOUTS_MS.items())
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         # BEGIN IMMEDIATE takes the write lock when a transaction starts, so
@@ -162,6 +185,13 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON;"
         ),
     }
+# A transaction of the booking core that loses a deadlock or a serialization
+# conflict runs again (healthsvc.db.retry_on_conflict): this many attempts in
+# all, after a jittered pause of up to 20, 40, ... ms. Then 503.
+DB_CONFLICT_ATTEMPTS = env.int("DB_CONFLICT_ATTEMPTS", default=3)
+DB_CONFLICT_BACKOFF_MS = env.int("DB_CONFLICT_BACKOFF_MS", default=20)
+# Retry-After (seconds) of the 503 answered when the database is away or timed out.
+DB_UNAVAILABLE_RETRY_AFTER = env.int("DB_UNAVAILABLE_RETRY_AFTER", default=5)
 # A read replica for the public catalogue (healthsvc/db_router.py), if any.
 if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {**DATABASES["default"], **env.db_url_config(_replica_url),
@@ -304,6 +334,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 # every 5 minutes) puts it back in the queue. Far above any task's run
 # (one mail, EMAIL_TIMEOUT per SMTP step).
 TASK_LOST_AFTER_MINUTES = env.int("TASK_LOST_AFTER_MINUTES", default=15)
+# A committed change whose mail cannot be queued (the database restarting)
+# tries again for this many seconds before the loss is logged.
+TASK_ENQUEUE_RETRY_SECONDS = env.float("TASK_ENQUEUE_RETRY_SECONDS", default=10.0)
 # `manage.py send_reminders` (cron, every 5 minutes) reminds each patient who
 # wants it of a visit starting within this many hours (none within the hour).
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)

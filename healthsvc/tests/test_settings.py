@@ -98,6 +98,29 @@ def test_binding_and_pgbouncer_are_switched_on_from_the_environment():
     assert bouncer["DISABLE_SERVER_SIDE_CURSORS"] is True and bouncer["OPTIONS"]["prepare_threshold"] is None
 
 
+def test_postgres_connections_carry_statement_lock_and_idle_timeouts_except_behind_pgbouncer():
+    options = _databases(DATABASE_URL=PG)["databases"]["default"]["OPTIONS"]
+    assert options["options"] == (
+        "-c statement_timeout=15000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=30000")
+    assert options["connect_timeout"] == 5
+    tuned = _databases(DATABASE_URL=PG, DB_LOCK_TIMEOUT_MS="800", DB_STATEMENT_TIMEOUT_MS="0")
+    assert "-c statement_timeout=0 -c lock_timeout=800 " in tuned["databases"]["default"]["OPTIONS"]["options"]
+    # PgBouncer refuses startup options: there the role carries them (README, "Database faults").
+    bouncer = _databases(DATABASE_URL=PG, DB_PGBOUNCER="true")["databases"]["default"]["OPTIONS"]
+    assert "options" not in bouncer
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_the_app_connection_runs_with_the_timeouts():
+    with connection.cursor() as cursor:
+        shown = []
+        for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
+            cursor.execute(f"SHOW {name}")
+            shown.append(cursor.fetchone()[0])
+    assert shown == ["15s", "5s", "30s"]
+
+
 def test_a_replica_url_adds_the_replica_and_its_router():
     built = _databases(DATABASE_URL=PG, DATABASE_REPLICA_URL="postgres://app@replica.example.com:5432/healthsvc")
     replica = built["databases"]["replica"]

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
+from healthsvc.db import retry_on_conflict
 from healthsvc.api.caching import catalogue_changed
 from healthsvc.timezones import local_date_bounds, wall_time_to_utc
 from scheduling.exceptions import (
@@ -88,6 +89,7 @@ def _validate_rule(rule: AvailabilityRule, *, doctor: Doctor) -> None:
         raise refusal
 
 
+@retry_on_conflict
 @transaction.atomic
 def availability_rule_create(
     *, doctor: Doctor, weekday: int, start_time: time, end_time: time, slot_minutes: int = 30, capacity: int = 1,
@@ -115,6 +117,7 @@ def _rule_for_update(rule_id: int) -> tuple[Doctor, AvailabilityRule]:
     return doctor, AvailabilityRule.objects.select_for_update().get(pk=rule_id)
 
 
+@retry_on_conflict
 @transaction.atomic
 def availability_rule_update(*, rule_id: int, **fields) -> AvailabilityRule:
     """Change some of a rule's fields (RULE_FIELDS). Slots already made stay as
@@ -131,6 +134,7 @@ def availability_rule_update(*, rule_id: int, **fields) -> AvailabilityRule:
     return rule
 
 
+@retry_on_conflict
 @transaction.atomic
 def availability_rule_delete(*, rule_id: int) -> None:
     """Remove a rule; the slots made from it stay. Raises AvailabilityRuleNotFoundError."""
@@ -235,6 +239,7 @@ def generation_range_check(*, doctor: Doctor, date_from: date, date_to: date) ->
         raise _invalid("date_to", f"Slots can be generated at most {MAX_GENERATE_DAYS} days ahead.")
 
 
+@retry_on_conflict
 @transaction.atomic
 def slots_generate(*, doctor: Doctor, date_from: date, date_to: date) -> GenerationResult:
     """Make the slots the doctor's rules give for the local dates `date_from` to

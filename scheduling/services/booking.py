@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Patient, User
 from audit.services import audit_record
 from clinics.models import Doctor
-from healthsvc.db import violated_constraint
+from healthsvc.db import retry_on_conflict, violated_constraint
 from healthsvc.timezones import local_day_bounds
 from scheduling.exceptions import (
     AlreadyBookedError,
@@ -117,6 +117,7 @@ def _check_bookable(
         raise OverlappingAppointmentError()
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked_by: User | None = None) -> Appointment:
     """Book one place on a slot for a patient: `confirmed`, or `pending` when the
@@ -159,6 +160,7 @@ def _book_locked(
     return appointment
 
 
+@retry_on_conflict
 def appointment_book_offer(*, entry_id: int, patient: Patient, by: User | None = None) -> Appointment:
     """The patient accepts a waitlist offer: the place held for them becomes
     their booking, in the one transaction that releases the hold, so the
@@ -193,6 +195,7 @@ def appointment_book_offer(*, entry_id: int, patient: Patient, by: User | None =
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_reschedule(*, appointment_id: int, slot_id: int, by: User | None = None) -> Appointment:
     """Move an active appointment to another slot: the new place is held and the

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from healthsvc.db import retry_on_conflict
 from scheduling.exceptions import IdempotencyKeyInvalidError, IdempotencyKeyReusedError
 from scheduling.models import IdempotencyKey
 
@@ -89,16 +90,22 @@ def idempotency_key_run(
         status, body = call()
         return IdempotentResponse(status=status, body=body)
     key = _key_clean(key)
-    request_hash = idempotency_request_hash(scope=scope, payload=payload)
-    # One transaction for the key row and the work: see the module docstring.
-    with transaction.atomic():
-        earlier = _key_claim(user=user, key=key, request_hash=request_hash)
-        if earlier is not None:
-            if earlier.request_hash != request_hash:
-                raise IdempotencyKeyReusedError()
-            return IdempotentResponse(status=earlier.response_status, body=earlier.response_body, replayed=True)
-        status, body = call()
-        IdempotencyKey.objects.filter(user=user, key=key).update(response_status=status, response_body=body)
+    return _run_with_key(user=user, key=key, request_hash=idempotency_request_hash(scope=scope, payload=payload),
+                         call=call)
+
+
+# One transaction for the key row and the work: see the module docstring. It is
+# the outermost one, so a deadlock in the work runs the whole of it again here.
+@retry_on_conflict
+@transaction.atomic
+def _run_with_key(*, user: User, key: str, request_hash: str, call: Callable[[], tuple[int, dict]]):
+    earlier = _key_claim(user=user, key=key, request_hash=request_hash)
+    if earlier is not None:
+        if earlier.request_hash != request_hash:
+            raise IdempotencyKeyReusedError()
+        return IdempotentResponse(status=earlier.response_status, body=earlier.response_body, replayed=True)
+    status, body = call()
+    IdempotencyKey.objects.filter(user=user, key=key).update(response_status=status, response_body=body)
     return IdempotentResponse(status=status, body=body)
 
 

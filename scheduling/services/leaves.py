@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clinics.models import Doctor
+from healthsvc.db import retry_on_conflict
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds, skipped_wall_time_message, wall_time_to_utc
 from scheduling.exceptions import LeaveNotFoundError, ScheduleValidationError
@@ -70,6 +71,7 @@ def leave_bounds(
     return start, end
 
 
+@retry_on_conflict
 @transaction.atomic
 def leave_create(*, doctor: Doctor, start: datetime, end: datetime, reason: str = "", by: User | None = None) -> Leave:
     """Record time off. Locks the doctor, as bookings and generation do, so no
@@ -81,6 +83,7 @@ def leave_create(*, doctor: Doctor, start: datetime, end: datetime, reason: str 
     return Leave.objects.create(doctor=doctor, start=start, end=end, reason=reason or "", created_by=by)
 
 
+@retry_on_conflict
 @transaction.atomic
 @transaction.atomic
 def leave_delete(*, leave_id: int) -> None:

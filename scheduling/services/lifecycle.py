@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import audit_record
 from clinics.models import Doctor
+from healthsvc.db import retry_on_conflict
 from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment
@@ -107,6 +108,7 @@ def check_may_write_internal_note(by: User | None) -> None:
         raise PermissionDeniedError("Only the doctor or clinic staff may leave an internal note.")
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_cancel(
     *, appointment_id: int, by: User | None = None, reason: str = "", internal_note: str = ""
@@ -132,6 +134,7 @@ def appointment_cancel(
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appointment:
     """The doctor or staff accept a pending booking. Locks the appointment.
@@ -145,6 +148,7 @@ def appointment_confirm(*, appointment_id: int, by: User | None = None) -> Appoi
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_decline(*, appointment_id: int, by: User | None = None, reason: str = "") -> Appointment:
     """The doctor or staff turn down a pending booking: it is cancelled with
@@ -159,6 +163,7 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
     return appointment
 
 
+@retry_on_conflict
 @transaction.atomic
 def appointment_set_outcome(
     *, appointment_id: int, status: str | None = None, notes: str | None = None,

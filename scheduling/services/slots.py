@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinics.models import Clinic, Doctor
-from healthsvc.db import violated_constraint
+from healthsvc.db import retry_on_conflict, violated_constraint
 from healthsvc.timezones import local_date_bounds, skipped_wall_time_message, wall_time_to_utc
 from scheduling.exceptions import (
     CapacityBelowBookedError,
@@ -75,6 +75,7 @@ def _overlaps_active(*, doctor_id: int, start: datetime, end: datetime, exclude_
     return others.exclude(pk=exclude_id).exists()
 
 
+@retry_on_conflict
 @transaction.atomic
 def slot_create(
     *, doctor: Doctor, start: datetime, duration_minutes: int = 30, capacity: int = 1, clinic: Clinic | None = None
@@ -133,6 +134,7 @@ def _reopen(slot: AppointmentSlot) -> None:
     waitlist_offer_freed(slot)  # its free places go to the patients waiting for that day
 
 
+@retry_on_conflict
 @transaction.atomic
 def slot_update(*, slot_id: int, capacity: int | None = None, is_active: bool | None = None) -> AppointmentSlot:
     """Change a slot's capacity (never below its booked places), or close or
@@ -167,6 +169,7 @@ def slot_update(*, slot_id: int, capacity: int | None = None, is_active: bool | 
     return slot
 
 
+@retry_on_conflict
 @transaction.atomic
 def slot_deactivate(*, slot_id: int) -> AppointmentSlot:
     """Soft-delete a slot that holds no active appointment. Locks the slot, so
@@ -185,6 +188,7 @@ def _future_slots_of_day(doctor: Doctor, day: date):
     return AppointmentSlot.objects.filter(doctor=doctor, start__gte=max(start, timezone.now()), start__lt=end)
 
 
+@retry_on_conflict
 @transaction.atomic
 def slots_close_day(*, doctor: Doctor, day: date) -> tuple[int, int]:
     """Close every open slot of the doctor's local day `day` that has not begun
@@ -201,6 +205,7 @@ def slots_close_day(*, doctor: Doctor, day: date) -> tuple[int, int]:
     return closed, kept
 
 
+@retry_on_conflict
 @transaction.atomic
 def slots_reopen_day(*, doctor: Doctor, day: date) -> int:
     """Reopen the closed slots of the doctor's local day `day` that have not

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import Patient
 from audit.services import audit_record
 from clinics.models import Doctor
+from healthsvc.db import retry_on_conflict
 from scheduling.exceptions import AlreadyOnWaitlistError, InvalidStateError, ScheduleValidationError
 from healthsvc.timezones import local_date_bounds
 from scheduling.models import HAS_FREE_PLACE, AppointmentSlot, Leave, WaitlistEntry
@@ -114,6 +115,7 @@ def waitlist_offer_days(*, doctor: Doctor, date_from: date, date_to: date) -> in
     return offered
 
 
+@retry_on_conflict
 @transaction.atomic
 def waitlist_join(*, patient: Patient, doctor: Doctor, day: date) -> WaitlistEntry:
     """Put the patient on the doctor's waitlist for the clinic's local date
@@ -163,6 +165,7 @@ def _release(entry: WaitlistEntry, slot: AppointmentSlot, *, status: str) -> Non
     waitlist_offer_freed(slot)
 
 
+@retry_on_conflict
 @transaction.atomic
 def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
     """Leave the waitlist: an offered entry's held place goes to the next.
@@ -179,6 +182,7 @@ def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
     return entry
 
 
+@retry_on_conflict
 @transaction.atomic
 def waitlist_expire_offer(*, entry_id: int, now: datetime | None = None) -> bool:
     """Expire one offer whose time has run out, releasing its place to the

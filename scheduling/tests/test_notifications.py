@@ -236,7 +236,7 @@ def test_nothing_is_sent_before_the_commit(patient, doctor, admin_user, django_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _book(patient, doctor, admin_user)
         assert mail.outbox == []
-    assert len([c for c in callbacks if c.__qualname__.startswith("notify.")]) == 2  # one task per recipient
+    assert len([c for c in callbacks if c.__qualname__.startswith("enqueue_on_commit.")]) == 2  # one task per recipient
     for callback in callbacks:
         callback()
     assert len(mail.outbox) == 2
