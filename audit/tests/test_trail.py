@@ -252,3 +252,12 @@ def test_the_doctors_day_and_the_patients_list_pages_are_recorded(client, doctor
     assert client.get("/appointments/").status_code == 200
     mine = _one(action="list", actor_id=patient.user_id)
     assert (mine.patient_id, mine.detail) == (patient.pk, {"count": 1})
+
+
+def test_the_patients_cancel_and_move_pages_are_reads_and_their_posts_are_not(client, patient, booked):
+    client.force_login(patient.user)
+    assert client.get(f"/appointments/{booked.pk}/cancel/").status_code == 200
+    assert client.get(f"/appointments/{booked.pk}/reschedule/").status_code == 200
+    assert len(_events(action="read", object_id=str(booked.pk), entry_point="portal")) == 2
+    assert client.post(f"/appointments/{booked.pk}/cancel/", {"reason": "Feeling better"}).status_code == 302
+    assert len(_events(action="read")) == 2 and _one(action="cancel").entry_point == "portal"

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from audit.services import audit_read
 from clinics.models import Clinic
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
@@ -27,11 +28,17 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def appointment_or_404(user, appointment_id: int) -> Appointment:
+def appointment_or_404(request, appointment_id: int) -> Appointment:
+    """The appointment the signed-in user may see, or 404. Shown on a page (a
+    GET: the visit, its cancel and move pages, its calendar file), it is an
+    audited read; a POST records its change through the service instead."""
     try:
-        return selectors.appointment_get_for_user(user=user, appointment_id=appointment_id)
+        appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
     except AppointmentNotFoundError:
         raise Http404("Appointment not found.") from None
+    if request.method == "GET":
+        audit_read(appointment)
+    return appointment
 
 
 def week_context(request, *, doctor, exclude_slot_id: int | None = None) -> dict:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import doctor_required
 from accounts.selectors import patient_is_readable
-from audit.services import audit_list, audit_read, audit_record
+from audit.services import audit_list, audit_record
 from healthsvc.exceptions import ApplicationError
 from healthsvc.timezones import local_date_bounds
 from scheduling import selectors, services
@@ -82,7 +82,6 @@ def _visit_context(request, appointment: Appointment, form: OutcomeForm) -> dict
     shows the visit, not the patient's allergies."""
     today = timezone.localdate(timezone=appointment.clinic.tzinfo)
     readable = patient_is_readable(user=request.user, patient_id=appointment.patient_id)
-    audit_read(appointment)
     if readable:  # the page shows the patient's medical summary
         audit_record("read", object_type="patient", object_id=appointment.patient_id,
                      patient_id=appointment.patient_id)
@@ -98,7 +97,7 @@ def _visit_context(request, appointment: Appointment, form: OutcomeForm) -> dict
 @doctor_required
 def doctor_appointment(request, appointment_id: int):
     """A visit: the patient's medical summary, the outcome and the notes."""
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     initial = {"status": appointment.status if appointment.status in OUTCOME_STATUSES else "",
                "notes": appointment.notes, "note_for_patient": appointment.note_for_patient}
     form = OutcomeForm(request.POST or None, initial=initial)
@@ -124,7 +123,7 @@ def doctor_appointment(request, appointment_id: int):
 @doctor_required
 def doctor_appointment_confirm(request, appointment_id: int):
     """Accept a pending booking."""
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     try:
         services.appointment_confirm(appointment_id=appointment.pk, by=request.user)
     except ApplicationError as exc:
@@ -138,7 +137,7 @@ def doctor_appointment_confirm(request, appointment_id: int):
 
 
 def _cancel_or_decline(request, appointment_id: int, *, decline: bool):
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     form = (DeclineForm if decline else DoctorCancelForm)(request.POST)
     if not form.is_valid():
         messages.error(request, "Please give the patient a reason.")

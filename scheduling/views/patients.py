@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
 from accounts.models import User
-from audit.services import audit_list, audit_read
+from audit.services import audit_list
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
 from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
@@ -108,8 +108,7 @@ def _change_refusal(appointment: Appointment, consequence: str) -> str | None:
 
 @patient_required
 def appointment_detail(request, appointment_id: int):
-    appointment = appointment_or_404(request.user, appointment_id)
-    audit_read(appointment)
+    appointment = appointment_or_404(request, appointment_id)
     context = {
         "appointment": appointment, "changeable": _change_refusal(appointment, "") is None,
         "deadline": change_deadline(appointment),
@@ -121,7 +120,7 @@ def appointment_detail(request, appointment_id: int):
 @patient_required
 def appointment_cancel(request, appointment_id: int):
     """A confirmation page with the reason; POST cancels through the core."""
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     if (refusal := _change_refusal(appointment, "it cannot be cancelled here")) is not None:
         messages.info(request, refusal)
         return redirect("scheduling:appointment-detail", appointment.pk)
@@ -143,7 +142,7 @@ def appointment_cancel(request, appointment_id: int):
 @patient_required
 def appointment_reschedule(request, appointment_id: int):
     """Pick another free time of the same doctor; POST moves the appointment."""
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     if (refusal := _change_refusal(appointment, "it cannot be moved here")) is not None:
         messages.info(request, refusal)
         return redirect("scheduling:appointment-detail", appointment.pk)
@@ -171,14 +170,13 @@ def appointment_ics(request, appointment_id: int):
     """The appointment as an .ics file, for the patient or the doctor: the
     current version of the emails' invitation. Not for a cancelled visit (its
     page offers no link): back to that page, saying why."""
-    appointment = appointment_or_404(request.user, appointment_id)
+    appointment = appointment_or_404(request, appointment_id)
     try:
         check_calendar_offered(appointment)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         page = "scheduling:doctor-appointment" if request.user.role == User.Role.DOCTOR else "scheduling:appointment-detail"
         return redirect(page, appointment.pk)
-    audit_read(appointment)
     response = HttpResponse(appointment_to_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     return response
