@@ -261,3 +261,14 @@ def test_the_patients_cancel_and_move_pages_are_reads_and_their_posts_are_not(cl
     assert len(_events(action="read", object_id=str(booked.pk), entry_point="portal")) == 2
     assert client.post(f"/appointments/{booked.pk}/cancel/", {"reason": "Feeling better"}).status_code == 302
     assert len(_events(action="read")) == 2 and _one(action="cancel").entry_point == "portal"
+
+
+def test_the_admins_day_board_and_patient_lookup_are_recorded(staff_client, admin_user, patient, booked):
+    board = staff_client.get("/admin/scheduling/appointment/board/")
+    assert board.status_code == 200
+    assert _one(action="list", object_type="appointment", entry_point="admin").actor_id == admin_user.pk
+    lookup = staff_client.get("/admin/scheduling/appointment/book/patients/",
+                              {"term": patient.user.name[:3], "app_label": "scheduling", "model_name": "appointment",
+                               "field_name": "patient"})
+    assert lookup.status_code == 200, lookup.content
+    assert _one(action="list", object_type="patient").detail["count"] >= 1

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from audit.services import audit_list
 from clinics import selectors as clinic_selectors
 from clinics.models import Clinic
 from healthsvc.forms import CalendarDateField
@@ -62,8 +63,10 @@ def board_view(model_admin, request):
         (d.pk, f"Dr. {d.user.name} ({d.specialty})") for d in doctors
     ]
     today = timezone.localdate(timezone=clinic.tzinfo)
+    schedules = selectors.doctor_day_schedules(doctors=[d for d in doctors if doctor_id in (None, d.pk)], day=day)
+    audit_list("appointment", count=sum(len(schedule.appointments) for schedule in schedules))  # names shown
     context.update({
-        "schedules": selectors.doctor_day_schedules(doctors=[d for d in doctors if doctor_id in (None, d.pk)], day=day),
+        "schedules": schedules,
         "today": today, "tz_abbr": timezone.localtime(local_date_bounds(day, clinic.tzinfo)[0], clinic.tzinfo).tzname(),
         "prev_url": _day_url(clinic, day - timedelta(days=1), doctor_id),
         "next_url": _day_url(clinic, day + timedelta(days=1), doctor_id),

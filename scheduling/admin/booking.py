@@ -3,6 +3,8 @@
 and a day of their clinic's calendar, pick one of that day's free times and
 book it through the booking core, as staff (exempt from the booking policy)."""
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from accounts.models import Patient
+from audit.services import audit_list
 from clinics.models import Doctor
 from healthsvc.admin_widgets import SafeAutocompleteSelect
 from healthsvc.exceptions import ApplicationError
@@ -38,6 +41,12 @@ class PatientAutocompleteJsonView(AutocompleteJsonView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("user")
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if response.status_code == 200:  # staff looked patients up: names, emails, phones shown
+            audit_list("patient", count=len(json.loads(response.content)["results"]))
+        return response
 
     def serialize_result(self, obj, to_field_name):
         return {"id": str(getattr(obj, to_field_name)), "text": patient_label(obj)}
