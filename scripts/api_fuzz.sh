@@ -47,15 +47,30 @@ start_server() {
   DATABASE_URL="sqlite:///$WORK/$1.sqlite3" $BIN/gunicorn healthsvc.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
     --limit-request-line 8190 --limit-request-fields 50 --limit-request-field_size 8190 --log-level warning &
   SERVER=$!
-  for _ in $(seq 1 50); do curl -fs "$BASE/healthz" >/dev/null && return; sleep 0.2; done
+  for _ in $(seq 1 50); do
+    # Our gunicorn must be the one answering: one that died (the port taken
+    # by another process) would leave that other process to be fuzzed.
+    kill -0 "$SERVER" 2>/dev/null || { echo "api_fuzz: the server exited (is port $PORT taken?)" >&2; exit 1; }
+    curl -fs "$BASE/healthz" >/dev/null && return
+    sleep 0.2
+  done
   echo "api_fuzz: the server did not start" >&2; exit 1
 }
 
 
 token() {
-  curl -fs -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\": \"$1\", \"password\": \"$2\", \"otp\": \"${3:-}\"}" \
-    | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access"])'
+  # A few tries: a login answered with an error is shown, not parsed.
+  local body
+  for _ in 1 2 3 4 5; do
+    if body=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"email\": \"$1\", \"password\": \"$2\", \"otp\": \"${3:-}\"}"); then
+      printf '%s' "$body" | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access"])'
+      return
+    fi
+    echo "api_fuzz: login as $1 failed; trying again" >&2
+    sleep 1
+  done
+  echo "api_fuzz: could not log in as $1" >&2; exit 1
 }
 
 # The demo admin's current TOTP code (admins log in with a second factor; the
