@@ -51,7 +51,9 @@ def _record_denial(request, response) -> None:
             object_type, object_id = url_name.split("_")[1], str(match.kwargs["object_id"])
     if not object_type and response.status_code != 403:
         return
-    patient_id = int(object_id) if object_type == "patient" and object_id.isdigit() else None
+    # An id past 64 bits names no row (and fits no column): kept in object_id only.
+    patient_id = (int(object_id) if object_type == "patient" and object_id.isdigit() and int(object_id) < 2**63
+                  else None)
     detail = {"status": response.status_code, "method": request.method}
     if not object_type:
         detail["route"] = match.route[:200]  # the pattern, e.g. "api/v1/patients": no values

@@ -272,3 +272,11 @@ def test_the_admins_day_board_and_patient_lookup_are_recorded(staff_client, admi
                                "field_name": "patient"})
     assert lookup.status_code == 200, lookup.content
     assert _one(action="list", object_type="patient").detail["count"] >= 1
+
+
+def test_a_refused_request_for_an_id_past_64_bits_is_recorded_not_a_500(auth_client, other_patient):
+    huge = "9223372036854775808"
+    response = auth_client(other_patient.user).get(f"/api/v1/patients/{huge}")
+    assert response.status_code == 404
+    event = _one(action="denied")
+    assert (event.object_id, event.patient_id) == (huge, None)
