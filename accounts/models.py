@@ -246,6 +246,11 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
     def __str__(self):
         return self.display_name
 
+    def clean(self):
+        super().clean()
+        if self.guardian_id is not None and self.guardian.guardian_id is not None:
+            raise ValidationError({"guardian": "A family member cannot be the guardian of another."})
+
     @property
     def is_dependent(self) -> bool:
         return self.guardian_id is not None

@@ -204,8 +204,8 @@ class PatientDependentListApi(MethodCheckedMixin, APIView):
                    responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
     def get(self, request):
         dependents = list(dependent_list(guardian=request.user.patient))
-        for dependent in dependents:
-            audit_read(dependent)
+        # One row for the page (their guardian reading them), however many there are.
+        audit_list("patient", count=len(dependents), patient_id=request.user.patient.pk)
         return Response(PatientOutputSerializer(dependents, many=True).data)
 
     @extend_schema(
