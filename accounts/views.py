@@ -350,10 +350,16 @@ _ACTION_WORDS = {
 
 
 @patient_required
-def access_log(request):
-    """Who has looked at or changed the patient's record: their doctors and
-    clinic staff (the patient's own actions and the system's left out)."""
+def access_log(request, dependent_id: int | None = None):
+    """Who has looked at or changed the patient's record (or, with
+    `dependent_id`, a family member's): their doctors and clinic staff (the
+    account holder's own actions and the system's left out)."""
     patient = request.user.patient
+    if dependent_id is not None:
+        try:
+            patient = dependent_get(guardian=patient, dependent_id=dependent_id)
+        except PatientNotFoundError:
+            raise Http404("Family member not found.") from None
     page = Paginator(audit_list_for_patient(patient_id=patient.pk, self_user_id=request.user.pk),
                      ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
     rows = [{
@@ -362,4 +368,5 @@ def access_log(request):
         "object": f"#{event.object_id}" if event.object_type == "appointment" else "",
         "via": event.get_entry_point_display(),
     } for event in page]
-    return render(request, "accounts/access_log.html", {"page": page, "rows": rows})
+    dependent = patient if patient.is_dependent else None
+    return render(request, "accounts/access_log.html", {"page": page, "rows": rows, "dependent": dependent})

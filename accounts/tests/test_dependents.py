@@ -326,6 +326,22 @@ def test_may_not_open_or_change_someone_elses_family_member_in_the_portal(reques
     assert child.allergies == ""
 
 
+def test_the_guardian_sees_who_has_seen_a_dependents_record(patient_client, patient, child, doctor, auth_client):
+    scheduling_services.appointment_book(patient=child, slot_id=SlotFactory(doctor=doctor).pk, booked_by=patient.user)
+    assert auth_client(doctor.user).get(_detail(child.pk)).status_code == 200
+    html = patient_client.get(reverse("accounts:dependent-access-log", args=[child.pk])).content.decode()
+    assert "Who has seen Maya Shah's record" in html and doctor.user.name in html
+
+
+@pytest.mark.parametrize("who", ["other_patient", "other_guardian"])
+def test_may_not_see_who_has_seen_someone_elses_dependent(request, client, child, who):
+    owner = PatientFactory() if who == "other_guardian" else request.getfixturevalue(who)
+    if who == "other_guardian":
+        DependentFactory(guardian=owner)
+    client.force_login(owner.user)
+    assert client.get(reverse("accounts:dependent-access-log", args=[child.pk])).status_code == 404
+
+
 def test_a_doctor_and_anonymous_may_not_open_the_family_pages(client, doctor, child):
     url = reverse("accounts:dependent-edit", args=[child.pk])
     response = client.get(url)
