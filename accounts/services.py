@@ -179,13 +179,14 @@ def patient_check_update_allowed(*, actor: User, patient: Patient) -> None:
 
 @transaction.atomic
 def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
-    """Update a patient's contact details (on the user) and medical information.
-    Raises PermissionDeniedError unless `actor` is the patient or an admin."""
+    """Update a patient's contact details (on the user) and medical information;
+    a dependent's through dependent_update. Raises PermissionDeniedError unless
+    `actor` is the patient (a dependent's guardian) or an admin."""
     patient_check_update_allowed(actor=actor, patient=patient)
-    user_changes = {k: v for k, v in fields.items() if k in USER_FIELDS}
-    patient_changes = {k: v for k, v in fields.items() if k in PATIENT_FIELDS}
     if patient.is_dependent:  # no user: its name is its own, and it has no phone of its own
         return dependent_update(dependent=patient, by=actor, **fields)
+    user_changes = {k: v for k, v in fields.items() if k in USER_FIELDS}
+    patient_changes = {k: v for k, v in fields.items() if k in PATIENT_FIELDS}
     for key, value in user_changes.items():
         setattr(patient.user, key, value)
     if user_changes:
