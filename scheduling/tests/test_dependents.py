@@ -276,6 +276,16 @@ def test_the_portal_refuses_booking_for_someone_elses_dependent(patient_client, 
     assert not Appointment.objects.exists()
 
 
+def test_the_guardian_moves_a_dependents_visit_in_the_portal(patient_client, childs_visit, doctor):
+    url = reverse("scheduling:appointment-reschedule", args=[childs_visit.pk])
+    assert f"Choose a new time with Dr. {doctor.user.name} for Maya Shah" in _html(patient_client.get(url))
+    new_slot = SlotFactory(doctor=doctor)
+    response = patient_client.post(url, {"slot": new_slot.pk})
+    assert response.status_code == 302
+    childs_visit.refresh_from_db()
+    assert childs_visit.slot_id == new_slot.pk
+
+
 def test_the_guardian_cancels_a_dependents_visit_in_the_portal(patient_client, childs_visit):
     url = reverse("scheduling:appointment-cancel", args=[childs_visit.pk])
     assert "Maya Shah" in _html(patient_client.get(url))
