@@ -104,13 +104,22 @@ def clinic_search(clinics: QuerySet[Clinic], *, terms: SearchTerms) -> QuerySet[
 
 
 def doctor_search_suggestions(*, text: str, limit: int = 5) -> list[Doctor]:
-    """The active doctors closest to a search that found nobody, closest
-    first: by trigram word similarity to their name, specialty, clinic or city
-    on PostgreSQL; by difflib's ratio to their name and specialty words elsewhere."""
+    """The active doctors closest to a search that found nobody: those of the
+    specialty it names (anywhere: "skin doctor Mumbai" offers dermatologists
+    elsewhere), then the closest to its other words."""
     terms = search_terms_parse(text)
-    query = " ".join(terms.words) or " ".join(phrase for _, phrase in terms.specialties)
-    if not query:
-        return []
+    found = []
+    if terms.specialties:
+        found = list(doctor_search(doctor_list(), terms=SearchTerms(text, terms.specialties, ()))[:limit])
+    if terms.words:
+        found += [d for d in _doctors_closest_to(" ".join(terms.words), limit=limit) if d not in found]
+    return found[:limit]
+
+
+def _doctors_closest_to(query: str, *, limit: int) -> list[Doctor]:
+    """Active doctors by closeness to the words, closest first: trigram word
+    similarity to their name, specialty, clinic or city on PostgreSQL;
+    difflib's ratio to their name and specialty words elsewhere."""
     doctors = doctor_list()
     if _typos_tolerated():
         closeness = Greatest(*(TrigramWordSimilarity(fold_value(query), fold(f)) for f in DOCTOR_SEARCH_FIELDS))

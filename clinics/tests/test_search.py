@@ -157,6 +157,8 @@ def test_suggestions_offer_the_closest_doctor_names(catalogue):
     suggestions = doctor_search_suggestions(text="Dr Mehtra")
     assert suggestions and suggestions[0] == catalogue["mehta"]
     assert doctor_search_suggestions(text="qqqqqq") == []
+    # A specialty found nowhere near: its doctors anywhere.
+    assert doctor_search_suggestions(text="skin doctor Mumbai")[:2] == [catalogue["rao"], catalogue["nair"]]
     assert doctor_search_suggestions(text="Dr.") == []
 
 
