@@ -65,6 +65,9 @@ FILLER_WORDS = frozenset({
 # The longest phrase of SPECIALTY_SYNONYMS, in words.
 _MAX_PHRASE_WORDS = 4
 _WORD = re.compile(r"\w+")
+# A query reads at most this many words (the rest are ignored): each one is a
+# filter of its own, and a pasted paragraph must not become a huge query.
+MAX_SEARCH_WORDS = 8
 # Words shorter than this are matched as written only: trigrams of one or two
 # letters match nearly anything.
 TYPO_MIN_LENGTH = 4
@@ -133,8 +136,9 @@ class SearchTerms:
 
 def search_terms_parse(text: str | None) -> SearchTerms:
     """Read free text into SearchTerms: the longest specialty phrases first,
-    left to right, then the remaining words without the filler ("Dr", "in")."""
-    words = _WORD.findall(search_fold(text or ""))
+    left to right, then the remaining words without the filler ("Dr", "in");
+    only the first MAX_SEARCH_WORDS words, each cut to 50 characters."""
+    words = [word[:50] for word in _WORD.findall(search_fold(text or ""))[:MAX_SEARCH_WORDS]]
     specialties, rest, i = [], [], 0
     while i < len(words):
         for size in range(min(_MAX_PHRASE_WORDS, len(words) - i), 0, -1):

@@ -474,6 +474,16 @@ def test_doctors_search_reads_text_as_a_patient_types_it(api_client):
     assert [c["id"] for c in clinics] == [london.pk]
 
 
+def test_a_pasted_paragraph_is_read_by_its_first_words_not_a_huge_query(api_client):
+    DoctorFactory(user__name="Anil Mehta")
+    nonsense = " ".join(f"word{n}" for n in range(100))
+    assert api_client.get(DOCTORS, {"search": f"{nonsense} mehta"}).json()["count"] == 0
+    # Only the first eight words count: "mehta" among them, the rest ignored.
+    found = api_client.get(DOCTORS, {"search": f"dr anil mehta anil mehta anil mehta mehta {nonsense}"})
+    assert found.status_code == 200 and found.json()["count"] == 1
+    assert api_client.get(DOCTORS, {"search": "mehta" + "x" * 900}).status_code == 200
+
+
 def test_a_search_of_punctuation_only_lists_everyone(api_client, doctor):
     response = api_client.get(DOCTORS, {"search": "Dr. ... '"})
     assert response.status_code == 200 and response.json()["count"] == 1
