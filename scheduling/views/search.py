@@ -72,10 +72,11 @@ def doctor_list(request):
     specialty = filters["specialty"] or search_terms_parse(filters["search"]).specialty
     if specialty and specialty in dict(form.fields["specialty"].choices):
         times = form.times()
-        query = {"specialty": specialty, "city": filters["city"] or "", "part_of_day": times["part_of_day"] or "",
-                 "date_from": times["from_date"] or ""}
+        query = {"specialty": specialty, "city": filters["city"], "date_from": times["from_date"],
+                 "part_of_day": times["part_of_day"]}
         context["soonest_specialty"] = specialty
-        context["soonest_url"] = f"{reverse('scheduling:doctor-soonest')}?{urlencode({k: v for k, v in query.items() if v})}"
+        context["soonest_url"] = "?".join([
+            reverse("scheduling:doctor-soonest"), urlencode({key: value for key, value in query.items() if value})])
     if not page.paginator.count:
         context["searched"] = _searched(form)
         context["suggestions"] = (
