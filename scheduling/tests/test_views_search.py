@@ -156,6 +156,12 @@ def test_zero_results_say_what_was_searched_and_offer_the_nearest(client, two_ci
     assert "Browse by specialty" in html and "?specialty=Dermatology" in html
 
 
+def test_an_empty_catalogue_without_criteria_says_nobody_matches(client):
+    response = client.get(reverse("scheduling:doctor-list"))
+    assert response.status_code == 200
+    assert "No doctor matches all of these." in response.content.decode()
+
+
 def test_zero_results_name_the_dates_and_time_of_day(client, two_cities):
     response = client.get(reverse("scheduling:doctor-list"),
                           {"specialty": "Dermatology", "date_from": "2031-01-06", "part_of_day": "afternoon"})

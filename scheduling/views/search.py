@@ -43,7 +43,7 @@ def home(request):
 
 def _searched(form: DoctorSearchForm) -> list[str]:
     """What the patient asked for, in words, for a page that found nobody."""
-    data = form.cleaned_data
+    data = getattr(form, "cleaned_data", {})  # none on a page opened without criteria
     words = [f"“{data['q']}”"] if data.get("q") else []
     words += [data[name] for name in ("specialty", "city") if data.get(name)]
     if data.get("clinic"):
