@@ -32,6 +32,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import RefreshTokenRecord, TokenFamily, User
 from audit.services import audit_record
+from healthsvc.cache import CACHE_DOWN_ERRORS, cache_down, unless_cache_down
 
 ROLE_CLAIM = "role"
 VERSION_CLAIM = "ver"
@@ -69,7 +70,8 @@ def _sha256(raw: str) -> str:
 
 def _remember(user) -> None:
     # add, not set: a fresher state written meanwhile (a revocation) wins.
-    cache.add(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
+    with unless_cache_down("remembering a user's token state"):
+        cache.add(_state_key(user.pk), f"{user.token_version}:{int(user.is_active)}", TOKEN_STATE_TTL)
 
 
 def _record(token: RefreshToken, family: TokenFamily) -> None:
@@ -168,7 +170,13 @@ def family_end(family: TokenFamily, reason: str) -> None:
     next request (a cache mark that outlives any access token of it)."""
     TokenFamily.objects.filter(pk=family.pk).end(reason)
     family_id = family.pk
-    mark = lambda: cache.set(_family_ended_key(family_id), 1, TOKEN_STATE_TTL + 60)  # noqa: E731
+
+    def mark():
+        # With the cache down the row alone ends the family: token_state reads
+        # the rows while the cache is away.
+        with unless_cache_down("marking a sign-in ended"):
+            cache.set(_family_ended_key(family_id), 1, TOKEN_STATE_TTL + 60)
+
     mark()
     transaction.on_commit(mark)
 
@@ -186,18 +194,35 @@ def token_state(user_id, family_id=None) -> tuple[int, bool] | None:
     """The user's (token version, is active), or None when no such user exists
     or the family `family_id` has ended. One cache round trip when cached."""
     key = _state_key(user_id)
-    if family_id is None:
-        state = cache.get(key)
-    else:
-        found = cache.get_many([key, _family_ended_key(family_id)])
-        if _family_ended_key(family_id) in found:
-            return None
-        state = found.get(key)
+    try:
+        if family_id is None:
+            state = cache.get(key)
+        else:
+            found = cache.get_many([key, _family_ended_key(family_id)])
+            if _family_ended_key(family_id) in found:
+                return None
+            state = found.get(key)
+    except CACHE_DOWN_ERRORS as exc:
+        cache_down(exc, "checking a token")
+        return _state_from_rows(user_id, family_id)
     if state is None:
         state = _state_from_row(user_id)
         # add, not set: if a revocation committed after the read above, its
         # fresh state (token_state_refresh) is already there and must stay.
-        cache.add(key, state, TOKEN_STATE_TTL)
+        with unless_cache_down("remembering a user's token state"):
+            cache.add(key, state, TOKEN_STATE_TTL)
+    if state == "":
+        return None
+    version, active = state.split(":")
+    return int(version), active == "1"
+
+
+def _state_from_rows(user_id, family_id) -> tuple[int, bool] | None:
+    """token_state from the database alone (the cache is down): the user's row
+    and, for a token of a sign-in, that the sign-in has not ended."""
+    if family_id is not None and not TokenFamily.objects.filter(pk=family_id, ended_at__isnull=True).exists():
+        return None
+    state = _state_from_row(user_id)
     if state == "":
         return None
     version, active = state.split(":")
@@ -211,12 +236,14 @@ def _state_from_row(user_id) -> str:
 
 def token_state_forget(user_id) -> None:
     """Drop the cached state: the next request reads the user's row again."""
-    cache.delete(_state_key(user_id))
+    with unless_cache_down("dropping a user's token state"):
+        cache.delete(_state_key(user_id))
 
 
 def token_state_refresh(user_id) -> None:
     """Write the user's committed state (after a revocation commits): a request
     that read the row before the commit and fills the cache late cannot put
     the old version back (it only adds where nothing is)."""
-    cache.set(_state_key(user_id), _state_from_row(user_id), TOKEN_STATE_TTL)
+    with unless_cache_down("refreshing a user's token state"):
+        cache.set(_state_key(user_id), _state_from_row(user_id), TOKEN_STATE_TTL)
 

@@ -6,7 +6,6 @@ a form error; success is reported with the messages framework.
 
 import time
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -332,21 +331,6 @@ def dependent_edit(request, dependent_id: int | None = None):
 
 
 ACCESS_LOG_PER_PAGE = 25
-# What a row says to the patient: (action, object type) -> words; then the action alone.
-_ACCESS_WORDS = {
-    ("read", "patient"): "viewed your medical profile",
-    ("read", "appointment"): "viewed an appointment",
-    ("list", "appointment"): "listed your appointments",
-    ("update", "patient"): "changed your profile",
-    ("denied", "patient"): "was refused access to your profile",
-    ("denied", "appointment"): "was refused access to an appointment",
-}
-_ACTION_WORDS = {
-    "book": "booked an appointment", "reschedule": "moved an appointment", "cancel": "cancelled an appointment",
-    "confirm": "confirmed an appointment", "decline": "declined an appointment",
-    "outcome": "recorded a visit's outcome or notes", "waitlist_join": "put you on a waitlist",
-    "waitlist_leave": "took you off a waitlist", "create": "created your account",
-}
 
 
 @patient_required
@@ -362,11 +346,5 @@ def access_log(request, dependent_id: int | None = None):
             raise Http404("Family member not found.") from None
     page = Paginator(audit_list_for_patient(patient_id=patient.pk, self_user_id=request.user.pk),
                      ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{
-        "at": event.at, "who": event.actor.name if event.actor else "", "role": event.actor_role,
-        "what": _ACCESS_WORDS.get((event.action, event.object_type)) or _ACTION_WORDS.get(event.action, event.action),
-        "object": f"#{event.object_id}" if event.object_type == "appointment" else "",
-        "via": event.get_entry_point_display(),
-    } for event in page]
     dependent = patient if patient.is_dependent else None
-    return render(request, "accounts/access_log.html", {"page": page, "rows": rows, "dependent": dependent})
+    return render(request, "accounts/access_log.html", {"page": page, "dependent": dependent})

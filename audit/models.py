@@ -23,6 +23,23 @@ from django.conf import settings
 from django.db import models
 
 
+# How a patient's access log words a row: by (action, object type), else by action.
+_FOR_PATIENT_BY_OBJECT = {
+    ("read", "patient"): "viewed your medical profile",
+    ("read", "appointment"): "viewed an appointment",
+    ("list", "appointment"): "listed your appointments",
+    ("update", "patient"): "changed your profile",
+    ("denied", "patient"): "was refused access to your profile",
+    ("denied", "appointment"): "was refused access to an appointment",
+}
+_FOR_PATIENT_BY_ACTION = {
+    "book": "booked an appointment", "reschedule": "moved an appointment", "cancel": "cancelled an appointment",
+    "confirm": "confirmed an appointment", "decline": "declined an appointment",
+    "outcome": "recorded a visit's outcome or notes", "waitlist_join": "put you on a waitlist",
+    "waitlist_leave": "took you off a waitlist", "create": "created your account",
+}
+
+
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
         READ = "read"
@@ -92,6 +109,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.action} {self.object_type} {self.object_id} by {self.actor_id or 'system'}"
+
+    @property
+    def description_for_patient(self) -> str:
+        """What the actor did, worded for the patient whose record it is
+        ("viewed an appointment #12"): the portal's access log and the API's."""
+        words = (_FOR_PATIENT_BY_OBJECT.get((self.action, self.object_type))
+                 or _FOR_PATIENT_BY_ACTION.get(self.action) or self.get_action_display().lower())
+        return f"{words} #{self.object_id}" if self.object_type == "appointment" and self.object_id else words
 
 
 class ChainHead(models.Model):

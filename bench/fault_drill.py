@@ -1,5 +1,5 @@
 """The fault drill: bookings under steady load while PostgreSQL restarts, backends
-are terminated mid-booking and Redis pauses; then the books are checked.
+are terminated mid-booking and Redis pauses and stops; then the books are checked.
 
     python bench/fault_drill.py [--quick] [--workers 2] [--clients 6]
     make fault-drill / make fault-drill-quick (CI)
@@ -21,6 +21,8 @@ well-behaved client would, until it gets an answer that is not a failure.
      The app is not restarted.
   b) pg_terminate_backend() on the app's busy backends, every 200 ms.
   c) Redis: CLIENT PAUSE (writes and reads) for 3 s (2 s with --quick).
+  d) Redis: shut down for 5 s (2 s with --quick) and started again empty; the
+     app works without its cache meanwhile (CACHE_SOCKET_TIMEOUT bounds a call).
 
 Afterwards: every slot's booked_count equals its visits holding a place and
 its held_count its offered waitlist entries, every 201 a client got is an
@@ -28,7 +30,8 @@ appointment that exists, no idempotency key points at a missing booking, no
 email task names a missing booking, and the audit chain verifies
 (`manage.py audit_verify`, or "not built" while the command does not exist).
 
-One table. Exit status 1 on a failed check or a failure after recovery, never
+One table. Exit status 1 on a failed check, a failure after recovery or any
+failure while Redis is stopped, never
 on a timing figure (a recovery over 5 s is shown, not failed: CI is noisy).
 """
 
@@ -130,18 +133,25 @@ class Redis:
     def cli(self, *args: str) -> None:
         subprocess.run(["redis-cli", "-p", str(self.port), *args], check=True, stdout=subprocess.DEVNULL)
 
-    def __enter__(self):
+    def start(self) -> None:
         subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                         "--appendonly", "no", "--daemonize", "yes", "--logfile", ""], check=True,
                        stdout=subprocess.DEVNULL)
         for _ in range(50):
             if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).returncode == 0:
-                return self
+                return
             time.sleep(0.1)
         raise SystemExit("redis-server did not start")
 
-    def __exit__(self, *exc):
+    def stop(self) -> None:
         subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 # --- the load ------------------------------------------------------------------------
@@ -289,6 +299,19 @@ def drill_redis_pause(redis_server: Redis, load: Load, *, pause_ms: int, after_s
             "settled": resumed + 0.5}
 
 
+def drill_redis_stop(redis_server: Redis, load: Load, *, down_s: float, after_s: float) -> dict:
+    """Redis shut down (its data gone) and started again, empty: the app works
+    without its cache meanwhile (goal: no failure at all)."""
+    start = time.monotonic()
+    redis_server.stop()
+    time.sleep(down_s)
+    redis_server.start()
+    back = time.monotonic()
+    time.sleep(after_s)
+    return {"name": f"d) Redis stopped {down_s:.0f} s, started empty", "start": start, "end": time.monotonic(),
+            "settled": back + 0.5}
+
+
 # --- the checks afterwards --------------------------------------------------------------
 
 
@@ -384,7 +407,7 @@ def table(rows: list[dict], found: list[tuple[str, int | None, str]]) -> str:
     lines.append("")
     lines.append("failed = a 5xx or no answer (each try counts; a client tries a failed booking again after")
     lines.append("100 ms with the same Idempotency-Key). during = sent before the first booking succeeded again")
-    lines.append("(a: measured from PostgreSQL accepting connections, as 'recovered'; b, c: until 0.5 s after the")
+    lines.append("(a: measured from PostgreSQL accepting connections, as 'recovered'; b, c, d: until 0.5 s after the")
     lines.append("fault ended); after = sent later (goal 0). worst = the slowest answer.")
     return "\n".join(lines)
 
@@ -439,6 +462,7 @@ def main() -> None:
             log(f"   {phases[-1]['name']}: {phases[-1]['note']}")
             phases.append(drill_redis_pause(redis_server, load, pause_ms=2000 if quick else 3000,
                                             after_s=2 if quick else 5))
+            phases.append(drill_redis_stop(redis_server, load, down_s=2 if quick else 5, after_s=2 if quick else 5))
             load.stop.set()
             alive = server.proc.poll() is None
         rows = [phase_row(load, phase) for phase in phases]
@@ -454,7 +478,8 @@ def main() -> None:
     print(f"\ngunicorn {'stayed up' if alive else 'DIED'} throughout (never restarted); "
           f"{time.monotonic() - began:.0f} s in all. Server log: {run.WORK}/server-{port}.log")
     bad = [name for name, problems, _ in found if problems and problems > 0]
-    late = [r["phase"] for r in rows if r["failed_after"]]
+    # Redis stopping must cost nothing at all: the cache only speeds things up.
+    late = [r["phase"] for r in rows if r["failed_after"] or (r["phase"].startswith("d)") and r["failed_during"])]
     if bad or late or not alive:
         print(f"FAILED: checks {bad}, failures after recovery in {late}")
         sys.exit(1)

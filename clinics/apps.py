@@ -6,6 +6,7 @@ class ClinicsConfig(AppConfig):
     name = "clinics"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_delete, post_save
 
         from accounts.models import User
@@ -26,3 +27,14 @@ class ClinicsConfig(AppConfig):
             uid = f"catalogue-{model.__name__}"
             post_save.connect(changed, sender=model, dispatch_uid=f"{uid}-saved", weak=False)
             post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}-deleted", weak=False)
+
+        connection_created.connect(_sqlite_search_fold, dispatch_uid="clinics-search-fold", weak=False)
+
+
+def _sqlite_search_fold(sender, connection, **kwargs):
+    """SQLite has no unaccent: the search's hs_search_fold is Python there
+    (PostgreSQL's is SQL, made by migration 0006)."""
+    if connection.vendor == "sqlite":
+        from clinics.search import search_fold
+
+        connection.connection.create_function("hs_search_fold", 1, search_fold, deterministic=True)

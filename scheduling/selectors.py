@@ -1,15 +1,18 @@
 """Reads for slots and appointments, with their joins and the caller's scope."""
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, ExtractHour, RowNumber
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import patient_ids_in_care_of
 from clinics.models import Clinic, Doctor
+from clinics.search import search_terms_parse
 from clinics.selectors import doctor_list
 from healthsvc.timezones import local_date_bounds
 from scheduling.exceptions import (
@@ -311,18 +314,37 @@ def doctor_day_schedule(*, doctor: Doctor, day: date | None = None) -> DaySchedu
     return doctor_day_schedules(doctors=[doctor], day=day)[0]
 
 
-def open_to_patients() -> Q:
+# Parts of the day a patient may ask for, as [from, to) hours of the clinic's clock.
+PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 24)}
+
+
+def _local_time_terms(zone: str, *, from_date: date | None, part_of_day: str | None) -> Q:
+    """Slots of a clinic in `zone` from the start of that local date and in that part of its day."""
+    tz = zoneinfo.ZoneInfo(zone)
+    condition = Q()
+    if from_date is not None:
+        condition &= Q(start__gte=local_date_bounds(from_date, tz)[0])
+    if part_of_day:
+        first, last = PARTS_OF_DAY[part_of_day]
+        hour = ExtractHour("start", tzinfo=tz)
+        condition &= Q(GreaterThanOrEqual(hour, first)) & Q(LessThan(hour, last))
+    return condition
+
+
+def open_to_patients(*, from_date: date | None = None, part_of_day: str | None = None) -> Q:
     """Slots whose start lies inside their clinic's booking window for a
     patient (after the minimum notice, before the horizon's end): one term per
     distinct (zone, notice, horizon) the active clinics use, so the window is
-    the booking core's own (Clinic.booking_window), in one query."""
+    the booking core's own (Clinic.booking_window), in one query. With
+    `from_date` and `part_of_day` ("morning", "afternoon"), only slots from
+    that date on and in that part of the day, both on the clinic's clock."""
     condition = Q(pk__in=[])
     policies = Clinic.objects.filter(is_active=True).order_by().values_list(
         "timezone", "min_notice_minutes", "booking_horizon_days").distinct()
     for zone, notice, horizon in policies:
         policy = Clinic(timezone=zone, min_notice_minutes=notice, booking_horizon_days=horizon)
         earliest, latest = policy.booking_window()
-        condition |= Q(
+        condition |= _local_time_terms(zone, from_date=from_date, part_of_day=part_of_day) & Q(
             clinic__timezone=zone, start__gte=earliest, start__lt=latest,
             **({"clinic__min_notice_minutes": notice} if notice is not None else {"clinic__min_notice_minutes__isnull": True}),
             **({"clinic__booking_horizon_days": horizon} if horizon is not None
@@ -331,14 +353,74 @@ def open_to_patients() -> Q:
     return condition
 
 
-def doctor_list_with_next_free(**filters) -> QuerySet[Doctor]:
+DOCTOR_SORTS = ("soonest", "name")
+
+
+def doctor_sort_default(*, specialty: str | None = None, city: str | None = None, search: str | None = None) -> str:
+    """How doctor results are sorted unless the patient says: soonest free
+    time first when they chose a specialty or a city (or the text names a
+    specialty), else by name."""
+    if specialty or city or (search and search_terms_parse(search).specialties):
+        return "soonest"
+    return "name"
+
+
+def doctor_list_with_next_free(
+    *, sort: str = "name", from_date: date | None = None, part_of_day: str | None = None, **filters,
+) -> QuerySet[Doctor]:
     """clinics.selectors.doctor_list, each doctor annotated with
     `next_free_start`: their earliest slot a patient can book now (the
-    definition the slot list and booking use, inside the clinic's policy)."""
+    definition the slot list and booking use, inside the clinic's policy).
+    With `from_date` or `part_of_day` (see open_to_patients), only such slots
+    count and only doctors who have one are listed; `sort` "soonest" puts the
+    earliest first (doctors with none last), "name" keeps doctor_list's order."""
     next_free = (
-        slot_list_bookable().filter(open_to_patients(), doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+        slot_list_bookable().filter(open_to_patients(from_date=from_date, part_of_day=part_of_day),
+                                    doctor=OuterRef("pk"))
+        .order_by("start").values("start")[:1]
     )
-    return doctor_list(**filters).annotate(next_free_start=Subquery(next_free))
+    doctors = doctor_list(**filters).annotate(next_free_start=Subquery(next_free))
+    if from_date is not None or part_of_day:
+        doctors = doctors.filter(next_free_start__isnull=False)
+    if sort == "soonest":
+        doctors = doctors.order_by(F("next_free_start").asc(nulls_last=True), "user__name", "id")
+    return doctors
+
+
+@dataclass(frozen=True)
+class DoctorFreeTimes:
+    """A doctor and their next few free times, soonest first."""
+
+    doctor: Doctor
+    slots: list[AppointmentSlot]
+
+
+SOONEST_DOCTORS = 12
+SOONEST_SLOTS_PER_DOCTOR = 4
+
+
+def doctor_list_soonest(
+    *, specialty: str, city: str | None = None, from_date: date | None = None, part_of_day: str | None = None,
+    doctors_limit: int = SOONEST_DOCTORS, slots_per_doctor: int = SOONEST_SLOTS_PER_DOCTOR,
+) -> list[DoctorFreeTimes]:
+    """The doctors of a specialty (in a city) who have a free time, soonest
+    first, each with their next `slots_per_doctor` free times a patient may
+    book: three queries (the clinics' policies, the doctors, their slots)
+    however many doctors."""
+    window = open_to_patients(from_date=from_date, part_of_day=part_of_day)
+    first_free = slot_list_bookable().filter(window, doctor=OuterRef("pk")).order_by("start").values("start")[:1]
+    doctors = list(
+        doctor_list(specialty=specialty, city=city).annotate(next_free_start=Subquery(first_free))
+        .filter(next_free_start__isnull=False).order_by("next_free_start", "user__name", "id")[:doctors_limit]
+    )
+    rank = Window(RowNumber(), partition_by=[F("doctor_id")], order_by=[F("start").asc(), F("id").asc()])
+    slots: dict[int, list[AppointmentSlot]] = {doctor.pk: [] for doctor in doctors}
+    for slot in (
+        slot_list_bookable().filter(window, doctor_id__in=list(slots)).annotate(rank=rank)
+        .filter(rank__lte=slots_per_doctor).order_by("start", "id")
+    ):
+        slots[slot.doctor_id].append(slot)
+    return [DoctorFreeTimes(doctor=doctor, slots=slots[doctor.pk]) for doctor in doctors]
 
 
 def leave_list_with_active_counts() -> QuerySet[Leave]:

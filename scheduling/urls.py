@@ -9,6 +9,7 @@ urlpatterns = [
     # Finding a doctor
     path("", views.home, name="home"),
     path("doctors/", views.doctor_list, name="doctor-list"),
+    path("doctors/soonest/", views.doctor_soonest, name="doctor-soonest"),
     path("doctors/<int:doctor_id>/", views.doctor_detail, name="doctor-detail"),
     # Patients
     path("book/<int:slot_id>/", views.appointment_book, name="appointment-book"),

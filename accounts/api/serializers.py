@@ -137,6 +137,7 @@ class AuditEntryOutputSerializer(serializers.Serializer):
     action = serializers.CharField()
     object_type = serializers.CharField()
     object_id = serializers.CharField()
+    description = serializers.CharField(source="description_for_patient", help_text="What was done, in words for the patient.")
     entry_point = serializers.CharField()
     ip = serializers.IPAddressField(allow_null=True)
     request_id = serializers.CharField()

@@ -267,6 +267,9 @@ def test_doctor_sees_only_patients_who_booked_them_and_cannot_edit(auth_client, 
     assert client.get(reverse("api:patient-detail", args=[patient.pk])).status_code == 200
     _error(client.get(reverse("api:patient-detail", args=[other_patient.pk])), 404, "NOT_FOUND")
     _error(client.patch(reverse("api:patient-detail", args=[patient.pk]), {"allergies": "x"}), 403, "PERMISSION_DENIED")
+    allergies = patient.allergies
+    patient.refresh_from_db()
+    assert patient.allergies == allergies
 
 
 def test_admin_edits_any_patient(auth_client, admin_user, patient):

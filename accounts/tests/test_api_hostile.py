@@ -4,7 +4,6 @@ As in scheduling/tests/test_api_hostile.py: an accepted body with one hostile
 change must get its 4xx envelope and leave the database as it was.
 """
 
-import json
 
 import pytest
 from hypothesis import given
@@ -78,8 +77,7 @@ def call(patient, auth_client, api_client):
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
 def test_the_accepted_bodies_are_accepted(call, name):
     endpoint, client = call(name)
-    response = client.generic(endpoint.method, endpoint.url, json.dumps(endpoint.valid),
-                              content_type="application/json")
+    response = endpoint.send_valid(client)
     assert response.status_code == ACCEPTED[name], response.content
 
 
@@ -87,11 +85,7 @@ def test_the_accepted_bodies_are_accepted(call, name):
 @given(data=st.data())
 def test_hostile_input_is_refused_with_the_envelope_and_changes_nothing(call, name, data):
     endpoint, client = call(name)
-    hostile = data.draw(endpoint.hostile(), label="request")
-    before = db_snapshot()
-    response = hostile.send(client, endpoint.method, endpoint.url)
-    assert_envelope(response, hostile.expected)
-    assert_unchanged(before, hostile.what)
+    endpoint.assert_refuses(client, data.draw(endpoint.hostile(), label="request"))
 
 
 # The contract's PATCH /auth/profile and a write to /patients/me are not

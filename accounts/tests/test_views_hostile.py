@@ -9,13 +9,8 @@ from hypothesis import strategies as st
 from accounts.models import Patient
 from healthsvc.tests.hostile import (
     FormEndpoint,
-    assert_form_refused,
-    assert_unchanged,
-    clear_flash_messages,
-    db_snapshot,
     form_choice_bad,
     form_date_bad,
-    form_encode,
     form_text_bad,
     short_text,
 )
@@ -64,20 +59,11 @@ def call(patient):
 @pytest.mark.parametrize("name", ["register", "profile"])
 def test_the_accepted_forms_are_accepted(call, name):
     endpoint, client = call(name)
-    before = db_snapshot()
-    response = client.generic("POST", endpoint.url, form_encode(endpoint.valid),
-                              content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 302, response.content[:2000]
-    assert db_snapshot() != before
+    endpoint.assert_accepts_valid(client)
 
 
 @pytest.mark.parametrize("name", ["register", "profile"])
 @given(data=st.data())
 def test_hostile_form_data_is_refused_and_changes_nothing(call, name, data):
     endpoint, client = call(name)
-    hostile = data.draw(endpoint.hostile(), label="request")
-    clear_flash_messages(client)
-    before = db_snapshot()
-    response = hostile.send(client, "POST", endpoint.url)
-    assert_form_refused(response, endpoint, hostile)
-    assert_unchanged(before, hostile.what)
+    endpoint.assert_refuses(client, data.draw(endpoint.hostile(), label="request"))

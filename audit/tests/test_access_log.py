@@ -3,8 +3,12 @@ staff), not their own actions; nobody else may see it. The admin lists the
 trail read-only, searchable by patient, user and date."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
+from accounts.models import User
+from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from healthsvc.testing import force_login_verified
 from scheduling import services
 from scheduling.tests.factories import SlotFactory
 
@@ -27,6 +31,7 @@ def test_the_patient_sees_their_doctors_read_and_not_their_own(auth_client, pati
     assert {k: entry[k] for k in ("actor_id", "actor_name", "actor_role", "action", "object_type")} == {
         "actor_id": doctor.user_id, "actor_name": doctor.user.name, "actor_role": "doctor", "action": "read",
         "object_type": "patient"}
+    assert entry["description"] == "viewed your medical profile"
     assert set(entry) >= {"id", "at", "actor_id", "actor_role", "action", "object_type", "object_id", "ip",
                           "request_id"}
 
@@ -59,6 +64,13 @@ def test_the_access_log_page_in_the_portal(client, patient, doctor, looked_at):
     assert text.count("<tr>") == 2  # the header and the doctor's one read
 
 
+def test_the_portal_names_the_appointment_a_staff_member_opened(client, auth_client, admin_user, patient, looked_at):
+    auth_client(admin_user).get(f"/api/v1/appointments/{looked_at.pk}")
+    client.force_login(patient.user)
+    text = client.get("/profile/access/").content.decode()
+    assert f"viewed an appointment #{looked_at.pk}" in text and admin_user.name in text
+
+
 def test_a_doctor_may_not_open_the_access_log_page(client, doctor):
     client.force_login(doctor.user)
     assert client.get("/profile/access/").status_code in (302, 403)
@@ -85,3 +97,28 @@ def test_the_admin_lists_the_trail_read_only_and_searches_by_patient(staff_clien
     assert page.status_code == 200 and b'name="action"' not in page.content
     assert staff_client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize("codenames", [[], ["view_patient", "view_appointment"]])
+def test_staff_without_the_audit_view_permission_may_not_read_the_trail(client, patient, looked_at, codenames):
+    """Only staff given "view audit event" (or superusers) open the trail; a
+    clinic's front desk with other permissions does not."""
+    desk = UserFactory(role=User.Role.ADMIN, is_staff=True)
+    desk.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    force_login_verified(client, desk)
+    assert client.get("/admin/audit/auditevent/").status_code == 403
+    event = AuditEvent.objects.filter(patient_id=patient.pk).first()
+    assert client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 403
+
+
+def test_staff_with_the_audit_view_permission_read_it_and_still_cannot_change_it(client, patient, looked_at):
+    auditor = UserFactory(role=User.Role.ADMIN, is_staff=True)
+    auditor.user_permissions.set(Permission.objects.filter(codename="view_auditevent"))
+    force_login_verified(client, auditor)
+    assert client.get("/admin/audit/auditevent/", {"q": patient.user.email}).status_code == 200
+    event = AuditEvent.objects.filter(patient_id=patient.pk).first()
+    before = (event.action, event.hash)
+    client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "cancel"})
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert (event.action, event.hash) == before

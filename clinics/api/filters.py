@@ -85,7 +85,10 @@ class ClinicListFilterForm(forms.Form):
 
 class ClinicListFilterSet(filters.FilterSet):
     city = filters.CharFilter(label="City (exact, any case)")
-    search = filters.CharFilter(label="Text in the name, city or address")
+    search = filters.CharFilter(
+        label="Free text: words in the name, city or address; a specialty or its everyday word "
+              "('skin doctor') finds the clinics with such a doctor. Typos tolerated on PostgreSQL."
+    )
     near = NearFilter(label="lat,lng: only clinics with coordinates, nearest first, with distance_km")
     radius_km = RadiusFilter(
         min_value=0, max_value=MAX_RADIUS_KM,
@@ -110,7 +113,11 @@ class DoctorListFilterSet(filters.FilterSet):
     specialty = filters.CharFilter(label="Specialty (exact, any case)")
     clinic_id = IdFilter(label="Clinic id")
     city = filters.CharFilter(label="The clinic's city (exact, any case)")
-    search = filters.CharFilter(label="Text in the doctor's name, specialty or clinic name")
+    search = filters.CharFilter(
+        label="Free text as a patient says it: a name with or without 'Dr', a specialty or its everyday "
+              "word ('cardiologist', 'skin doctor'), a clinic or a city ('skin doctor London'); each part "
+              "narrows. Accents ignored; typos tolerated on PostgreSQL."
+    )
 
     class Meta:
         model = Doctor

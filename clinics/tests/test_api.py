@@ -455,6 +455,40 @@ def test_doctors_filter_by_specialty_clinic_city_and_search(api_client):
     assert ids(specialty="cardiology", city="Mumbai") == []
 
 
+def test_doctors_search_reads_text_as_a_patient_types_it(api_client):
+    """?search= is the portal's search (clinics.selectors.doctor_search)."""
+    pune = ClinicFactory(name="Sunrise Heart & Skin Clinic", city="Pune")
+    london = ClinicFactory(name="Thames Family Practice", city="London", timezone="Europe/London")
+    mehta = DoctorFactory(clinic=pune, specialty="Cardiology", user__name="Anil Mehta")
+    nair = DoctorFactory(clinic=london, specialty="Dermatology", user__name="Priya Nair")
+    rao = DoctorFactory(clinic=pune, specialty="Dermatology", user__name="Kavya Rao")
+
+    def ids(search):
+        return [d["id"] for d in api_client.get(DOCTORS, {"search": search}).json()["results"]]
+
+    assert ids("Dr. Mehta") == ids("dr mehta") == ids("cardiologist") == [mehta.pk]
+    assert ids("skin doctor") == [rao.pk, nair.pk]
+    assert ids("skin doctor London") == [nair.pk]
+    assert ids("Pune") == [mehta.pk, rao.pk]
+    clinics = api_client.get(CLINICS, {"search": "skin doctor London"}).json()["results"]
+    assert [c["id"] for c in clinics] == [london.pk]
+
+
+def test_a_pasted_paragraph_is_read_by_its_first_words_not_a_huge_query(api_client):
+    DoctorFactory(user__name="Anil Mehta")
+    nonsense = " ".join(f"word{n}" for n in range(100))
+    assert api_client.get(DOCTORS, {"search": f"{nonsense} mehta"}).json()["count"] == 0
+    # Only the first eight words count: "mehta" among them, the rest ignored.
+    found = api_client.get(DOCTORS, {"search": f"dr anil mehta anil mehta anil mehta mehta {nonsense}"})
+    assert found.status_code == 200 and found.json()["count"] == 1
+    assert api_client.get(DOCTORS, {"search": "mehta" + "x" * 900}).status_code == 200
+
+
+def test_a_search_of_punctuation_only_lists_everyone(api_client, doctor):
+    response = api_client.get(DOCTORS, {"search": "Dr. ... '"})
+    assert response.status_code == 200 and response.json()["count"] == 1
+
+
 @pytest.mark.parametrize("clinic_id", ["abc", "1.5", "0", "-3", "99999999999999999999999"])
 def test_doctors_refuse_a_malformed_clinic_id(api_client, clinic_id):
     body = _error(api_client.get(DOCTORS, {"clinic_id": clinic_id}), 400, "VALIDATION_ERROR")

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from rest_framework.renderers import JSONRenderer
 
+from healthsvc.cache import CACHE_DOWN_ERRORS, cache_down, unless_cache_down
 from healthsvc.db_router import replica_configured, replica_reads
 from healthsvc.middleware import cacheable_when_anonymous
 
@@ -45,7 +46,15 @@ def catalogue_changed(*, doctor_ids: Iterable[int] = (), catalogue: bool = False
     if doctor_ids:
         stamps += [ALL_SLOTS, *(doctor_slots_stamp(pk) for pk in doctor_ids)]
     if stamps:
-        transaction.on_commit(lambda: cache.set_many({stamp: uuid.uuid4().hex for stamp in stamps}, timeout=None))
+        transaction.on_commit(lambda: _bump(stamps))
+
+
+def _bump(stamps: list[str]) -> None:
+    # After the commit: a cache that is down must not turn a saved change into
+    # an error. Answers cached before are then dropped by their expiry
+    # (CATALOGUE_CACHE_SECONDS) at the latest.
+    with unless_cache_down("marking the catalogue changed"):
+        cache.set_many({stamp: uuid.uuid4().hex for stamp in stamps}, timeout=None)
 
 
 def _etag(body: bytes) -> str:
@@ -78,7 +87,11 @@ def catalogue_answer(request, compute: Callable[[], dict | list], *, stamps: Ite
     else:
         stamps = [CATALOGUE, *stamps]
         key = "catalogue:answer:" + hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-        found = cache.get_many([*stamps, key])
+        try:
+            found = cache.get_many([*stamps, key])
+        except CACHE_DOWN_ERRORS as exc:
+            cache_down(exc, "reading the catalogue")
+            found, ttl = {}, 0  # computed from the database, and not stored
         current = tuple(found.get(stamp) for stamp in stamps)
         entry = found.get(key)
         if entry is not None and entry[0] == current:
@@ -86,7 +99,9 @@ def catalogue_answer(request, compute: Callable[[], dict | list], *, stamps: Ite
         else:
             body = _render(compute)
             etag = _etag(body)
-            cache.set(key, (current, etag, body), ttl)
+            if ttl:
+                with unless_cache_down("storing a catalogue answer"):
+                    cache.set(key, (current, etag, body), ttl)
     # Staff get another answer at the same URL: no shared cache may hand one to the other.
     headers = {"ETag": etag, "Vary": "Authorization, Cookie"}
     # An anonymous reader may keep it (and revalidate with the ETag); anyone

@@ -19,6 +19,7 @@ import unicodedata
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
+from healthsvc.cache import CACHE_DOWN_ERRORS, cache_down
 from healthsvc.http import client_ip
 
 
@@ -31,15 +32,20 @@ def _redis_client():
 
 def counter_hit(key: str, ttl: int) -> int:
     """Add one to the counter `key` (made with a lifetime of `ttl` seconds when
-    new) and return its value: one round trip to Redis."""
-    client = _redis_client()
-    if client is not None:
-        name = cache.make_and_validate_key(key)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(name)
-        pipe.expire(name, ttl, nx=True)
-        count, _ = pipe.execute()
-        return count
+    new) and return its value: one round trip to Redis. With Redis down, 0:
+    the limits let requests through rather than refuse every one."""
+    try:
+        client = _redis_client()
+        if client is not None:
+            name = cache.make_and_validate_key(key)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(name)
+            pipe.expire(name, ttl, nx=True)
+            count, _ = pipe.execute()
+            return count
+    except CACHE_DOWN_ERRORS as exc:
+        cache_down(exc, "counting requests for a rate limit")
+        return 0
     cache.add(key, 0, ttl)
     try:
         return cache.incr(key)

@@ -202,6 +202,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "healthsvc.cache.RedisCache"  # one client per pool, not per call
+    # A hung or unreachable Redis costs a request at most this long per call;
+    # then the code works without the cache (healthsvc.cache, README).
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("socket_connect_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
+    _cache_options.setdefault("socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
 # How long the public catalogue's answers (clinics, doctors, a doctor's free
 # slots) may be served from the cache; a change drops them at once
 # (healthsvc.api.caching). 0 turns the catalogue cache off.

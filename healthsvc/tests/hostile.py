@@ -334,6 +334,16 @@ class Endpoint:
 
         return st.sampled_from(sorted(self.fields)).flatmap(mutate)
 
+    def send_valid(self, client):
+        return client.generic(self.method, self.url, json.dumps(self.valid), content_type="application/json")
+
+    def assert_refuses(self, client, hostile: Hostile) -> None:
+        """The hostile request gets a 4xx with the envelope and writes nothing."""
+        before = db_snapshot()
+        response = hostile.send(client, self.method, self.url)
+        assert_envelope(response, hostile.expected)
+        assert_unchanged(before, hostile.what)
+
 
 def future_utc(days: int, hour: int = 10) -> datetime:
     from django.utils import timezone
@@ -424,6 +434,22 @@ class FormEndpoint:
             ("multipart/form-data", form_encode(self.valid)),
         ]).map(lambda pair: Hostile(pair[0], pair[1], NOT_A_FORM, f"Content-Type {pair[0]!r}"))
         return st.one_of(by_field, not_a_form)
+
+    def assert_accepts_valid(self, client) -> None:
+        """The valid form is taken: a redirect, and something was written."""
+        before = db_snapshot()
+        response = client.generic("POST", self.url, form_encode(self.valid),
+                                  content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 302, response.content[:2000]
+        assert db_snapshot() != before
+
+    def assert_refuses(self, client, hostile: Hostile) -> None:
+        """The hostile post is refused (never a 500) and writes nothing."""
+        clear_flash_messages(client)
+        before = db_snapshot()
+        response = hostile.send(client, "POST", self.url)
+        assert_form_refused(response, self, hostile)
+        assert_unchanged(before, hostile.what)
 
 
 def assert_form_refused(response, endpoint: FormEndpoint, hostile: Hostile):

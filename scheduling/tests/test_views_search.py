@@ -139,6 +139,162 @@ def test_search_page_takes_a_flat_number_of_queries(client, clinic, django_asser
         assert client.get(reverse("scheduling:doctor-list")).status_code == 200
 
 
+def test_search_reads_the_patients_words(client, two_cities):
+    url = reverse("scheduling:doctor-list")
+    assert _names(client.get(url, {"q": "Dr. Mehta"})) == ["Anil Mehta"]
+    assert _names(client.get(url, {"q": "skin doctor Pune"})) == ["Kavya Rao"]
+    assert _names(client.get(url, {"q": "cardiologist London"})) == ["Emma Clarke"]
+
+
+def test_zero_results_say_what_was_searched_and_offer_the_nearest(client, two_cities):
+    response = client.get(reverse("scheduling:doctor-list"), {"q": "Dr Mehtra", "city": "London"})
+    html = response.content.decode()
+    assert response.status_code == 200 and response.context["page"].paginator.count == 0
+    assert "No doctor matches “Dr Mehtra”, London." in html
+    assert "Nearest matches" in html
+    assert reverse("scheduling:doctor-detail", args=[two_cities["mehta"].pk]) in html
+    assert "Browse by specialty" in html and "?specialty=Dermatology" in html
+
+
+def test_an_empty_catalogue_without_criteria_says_nobody_matches(client):
+    response = client.get(reverse("scheduling:doctor-list"))
+    assert response.status_code == 200
+    assert "No doctor matches all of these." in response.content.decode()
+
+
+def test_zero_results_name_the_dates_and_time_of_day(client, two_cities):
+    response = client.get(reverse("scheduling:doctor-list"),
+                          {"specialty": "Dermatology", "date_from": "2031-01-06", "part_of_day": "afternoon"})
+    html = response.content.decode()
+    assert "No doctor matches Dermatology, free from Mon 6 Jan 2031, afternoon (from 12:00)." in html
+    assert "Nearest matches" not in html
+
+
+def test_with_a_specialty_the_soonest_free_time_comes_first(client, two_cities):
+    mehta, clarke = two_cities["mehta"], two_cities["clarke"]
+    SlotFactory(doctor=mehta, start=_tomorrow_at(mehta.clinic, 10, days=6))
+    SlotFactory(doctor=clarke, start=_tomorrow_at(clarke.clinic, 10, days=2))
+    url = reverse("scheduling:doctor-list")
+    response = client.get(url, {"specialty": "Cardiology"})
+    assert _names(response) == ["Emma Clarke", "Anil Mehta"] and response.context["sort"] == "soonest"
+    assert "Soonest free time first." in response.content.decode()
+    assert _names(client.get(url, {"specialty": "Cardiology", "sort": "name"})) == ["Anil Mehta", "Emma Clarke"]
+    assert _names(client.get(url, {"q": "cardiologist"})) == ["Emma Clarke", "Anil Mehta"]
+    everyone = client.get(url)
+    assert everyone.context["sort"] == "name" and _names(everyone)[0] == "Anil Mehta"
+    assert _names(client.get(url, {"sort": "soonest"}))[:2] == ["Emma Clarke", "Anil Mehta"]
+
+
+def test_from_date_and_time_of_day_filter_the_results(client, two_cities):
+    mehta, clarke = two_cities["mehta"], two_cities["clarke"]
+    SlotFactory(doctor=mehta, start=_tomorrow_at(mehta.clinic, 10, days=6))
+    SlotFactory(doctor=clarke, start=_tomorrow_at(clarke.clinic, 15, days=2))
+    url = reverse("scheduling:doctor-list")
+    later = timezone.localdate(timezone=mehta.clinic.tzinfo) + timedelta(days=4)
+    assert _names(client.get(url, {"date_from": f"{later}"})) == ["Anil Mehta"]
+    assert _names(client.get(url, {"part_of_day": "afternoon"})) == ["Emma Clarke"]
+    assert _names(client.get(url, {"part_of_day": "morning"})) == ["Anil Mehta"]
+
+
+@pytest.mark.parametrize("query", [{"date_from": "not a date"}, {"part_of_day": "midnight"}, {"sort": "price"}])
+def test_a_bad_time_filter_or_sort_is_shown_as_an_error_and_ignored(client, two_cities, query):
+    response = client.get(reverse("scheduling:doctor-list"), query)
+    assert response.status_code == 200
+    assert "field--error" in response.content.decode()
+    assert _names(response) == ["Anil Mehta", "Emma Clarke", "Kavya Rao"]
+
+
+def test_results_of_a_specialty_link_its_soonest_page(client, two_cities):
+    html = client.get(reverse("scheduling:doctor-list"), {"q": "skin doctor", "part_of_day": "morning"}).content
+    # Kavya Rao has no morning free time: nobody is found, so there is no link.
+    assert reverse("scheduling:doctor-soonest").encode() not in html
+    SlotFactory(doctor=two_cities["rao"], start=_tomorrow_at(two_cities["rao"].clinic, 9))
+    html = client.get(reverse("scheduling:doctor-list"), {"q": "skin doctor", "part_of_day": "morning"}).content
+    assert f'{reverse("scheduling:doctor-soonest")}?specialty=Dermatology&amp;part_of_day=morning'.encode() in html
+    plain = client.get(reverse("scheduling:doctor-list"), {"q": "rao"}).content
+    assert reverse("scheduling:doctor-soonest").encode() not in plain
+
+
+# --- the soonest of a specialty -----------------------------------------------------
+
+
+def test_soonest_page_shows_each_doctors_next_times_side_by_side(client, two_cities):
+    mehta, clarke = two_cities["mehta"], two_cities["clarke"]
+    mine = [SlotFactory(doctor=mehta, start=_tomorrow_at(mehta.clinic, 9, days=d)) for d in (1, 2, 3, 4, 5)]
+    SlotFactory(doctor=clarke, start=_tomorrow_at(clarke.clinic, 16, 30, days=1))
+    response = client.get(reverse("scheduling:doctor-soonest"), {"specialty": "Cardiology"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Soonest Cardiology appointments" in html
+    assert [e.doctor.user.name for e in response.context["entries"]][0] in {"Anil Mehta", "Emma Clarke"}
+    for slot in mine[:4]:
+        assert reverse("scheduling:appointment-book", args=[slot.pk]) in html
+    assert reverse("scheduling:appointment-book", args=[mine[4].pk]) not in html
+    assert ", 16:30" in html and "Europe/London" in html and ", 09:00" in html
+    assert "Kavya Rao" not in html
+
+
+def test_soonest_page_reads_a_specialty_from_the_text_and_narrows_by_city(client, two_cities):
+    clarke = two_cities["clarke"]
+    SlotFactory(doctor=clarke, start=_tomorrow_at(clarke.clinic, 11))
+    SlotFactory(doctor=two_cities["mehta"], start=_tomorrow_at(two_cities["mehta"].clinic, 11))
+    response = client.get(reverse("scheduling:doctor-soonest"), {"q": "heart doctor", "city": "London"})
+    assert [e.doctor.user.name for e in response.context["entries"]] == ["Emma Clarke"]
+
+
+def test_soonest_page_without_a_specialty_offers_them(client, two_cities):
+    html = client.get(reverse("scheduling:doctor-soonest")).content.decode()
+    assert "Choose a specialty" in html and "?specialty=Dermatology" in html
+
+
+def test_soonest_page_with_nobody_free_says_so(client, two_cities):
+    html = client.get(reverse("scheduling:doctor-soonest"), {"specialty": "Dermatology"}).content.decode()
+    assert "No Dermatology doctor has a free time" in html
+
+
+def _add_neurologists(count):
+    clinic = ClinicFactory(city="Nagpur")
+    for n in range(count):
+        doctor = DoctorFactory(clinic=clinic, specialty="Neurology")
+        for days in (1, 2, 3, 4, 5):
+            SlotFactory(doctor=doctor, start=_tomorrow_at(clinic, 9 + n % 8, days=days))
+
+
+def _soonest_queries(client, django_assert_max_num_queries):
+    """(queries, doctors shown) of the soonest Neurology page."""
+    # The form's choices (2), the clinics' policies, the doctors, their slots;
+    # a signed-in patient adds the session, the user and the session's refresh.
+    with django_assert_max_num_queries(10) as captured:
+        response = client.get(reverse("scheduling:doctor-soonest"), {"specialty": "Neurology"})
+    assert response.status_code == 200
+    entries = response.context["entries"]
+    assert all(len(entry.slots) == 4 for entry in entries)
+    return len(captured), len(entries)
+
+
+@pytest.mark.parametrize("doctors", [2, 12])
+def test_soonest_page_takes_a_flat_number_of_queries(client, django_assert_max_num_queries, doctors):
+    _add_neurologists(doctors)
+    assert _soonest_queries(client, django_assert_max_num_queries) == (5, doctors)
+
+
+def test_soonest_page_queries_do_not_grow_with_doctors(client, patient, django_assert_max_num_queries):
+    client.force_login(patient.user)
+    _add_neurologists(2)
+    few, shown = _soonest_queries(client, django_assert_max_num_queries)
+    _add_neurologists(9)
+    many, more_shown = _soonest_queries(client, django_assert_max_num_queries)
+    assert (shown, more_shown) == (2, 11) and few == many
+
+
+def test_search_with_text_and_times_takes_a_flat_number_of_queries(client, clinic, django_assert_max_num_queries):
+    for _ in range(10):
+        SlotFactory(doctor=DoctorFactory(clinic=clinic, specialty="Cardiology"))
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("scheduling:doctor-list"),
+                              {"q": "dr cardiologist pune", "part_of_day": "morning", "sort": "soonest"})
+    assert response.status_code == 200
+
+
 # --- a doctor's page --------------------------------------------------------------
 
 

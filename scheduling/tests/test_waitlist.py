@@ -303,6 +303,8 @@ def test_the_portal_hides_another_patients_entry(client, patient, doctor, full_s
     client.force_login(PatientFactory().user)
     assert client.post(f"/waitlist/{entry.pk}/leave/").status_code == 404
     assert client.post(f"/waitlist/{entry.pk}/accept/").status_code == 404
+    entry.refresh_from_db()
+    assert entry.status == entry.Status.WAITING
 
 
 def test_a_full_slot_without_held_places_is_never_overbooked(patient, doctor, full_slot):

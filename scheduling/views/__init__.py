@@ -30,5 +30,5 @@ from .schedule import (  # noqa: F401
     slot_list,
     slots_generate,
 )
-from .search import doctor_detail, doctor_list, home  # noqa: F401
+from .search import doctor_detail, doctor_list, doctor_soonest, home  # noqa: F401
 from .waitlist import waitlist_accept, waitlist_join, waitlist_leave, waitlist_list  # noqa: F401
