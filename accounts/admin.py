@@ -74,20 +74,20 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(Patient)
 class PatientAdmin(AuditedAdminMixin, SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ("name", "email", "date_of_birth", "blood_group", "created_at")
-    list_select_related = ("user",)
+    list_select_related = ("user", "guardian__user")
     list_filter = ("blood_group",)
-    search_fields = ("user__name", "user__email", "user__mobile_no")
+    search_fields = ("user__name", "name", "user__email", "user__mobile_no")
     date_hierarchy = "created_at"
-    autocomplete_fields = ("user",)
+    autocomplete_fields = ("user", "guardian")
     readonly_fields = ("created_at", "updated_at")
 
     @admin.display(ordering="user__name")
     def name(self, obj):
-        return obj.user.name
+        return obj.name_with_guardian
 
     @admin.display(ordering="user__email")
     def email(self, obj):
-        return obj.user.email
+        return obj.contact_user.email
 
     def has_delete_permission(self, request, obj=None):
         return False

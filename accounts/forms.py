@@ -99,6 +99,38 @@ class ProfileForm(forms.ModelForm):
         return self.cleaned_data["emergency_contact"].strip()
 
 
+class DependentForm(forms.ModelForm):
+    """A family member's name and medical information: the patient profile's
+    own field rules (ProfileForm's widgets, labels and limits)."""
+
+    class Meta:
+        model = Patient
+        fields = ["name", "date_of_birth", "blood_group", "allergies", "emergency_contact"]
+        widgets = {**ProfileForm.Meta.widgets, "name": forms.TextInput(attrs={"autocomplete": "off"})}
+        labels = {**ProfileForm.Meta.labels, "name": "Full name"}
+        help_texts = {
+            **ProfileForm.Meta.help_texts,
+            "allergies": "Medicines, foods or materials they react to. Leave empty if none are known.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        self.fields["date_of_birth"].required = True
+        self.fields["blood_group"].choices = [("", "Not known"), *Patient.BloodGroup.choices]
+        # The same limit as the profile's and the API's (PatientUpdateInputSerializer).
+        allergies = self.fields["allergies"]
+        allergies.max_length = 2000
+        allergies.validators.append(MaxLengthValidator(2000))
+        allergies.widget.attrs["maxlength"] = 2000
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_emergency_contact(self):
+        return self.cleaned_data["emergency_contact"].strip()
+
+
 class OtpCodeForm(forms.Form):
     """A code from the authenticator app, or one of the recovery codes."""
 

@@ -202,7 +202,17 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
         O_POS = "O+", "O+"
         O_NEG = "O-", "O-"
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
+    # An account holder has a user; a dependent (a child, a parent) has none of
+    # its own and a guardian, the account holder who books for it.
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient", null=True, blank=True)
+    guardian = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="dependents", null=True, blank=True,
+        help_text="For a dependent: the patient account that books for them.",
+    )
+    name = models.CharField(
+        max_length=User._meta.get_field("name").max_length, blank=True,
+        help_text="A dependent's full name (an account holder's name is on their user).",
+    )
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
     allergies = models.TextField(blank=True)
@@ -221,10 +231,46 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
                 | models.Q(blood_group__in=["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"]),
                 name="accounts_patient_blood_group_valid",
             ),
+            # A dependent has no login: exactly one of the two is set.
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, guardian__isnull=True)
+                | models.Q(user__isnull=True, guardian__isnull=False),
+                name="accounts_patient_user_or_guardian",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(guardian__isnull=True) | ~models.Q(name=""),
+                name="accounts_patient_dependent_named",
+            ),
         ]
 
     def __str__(self):
-        return self.user.name
+        return self.display_name
+
+    def clean(self):
+        super().clean()
+        if self.guardian_id is not None and self.guardian.guardian_id is not None:
+            raise ValidationError({"guardian": "A family member cannot be the guardian of another."})
+
+    @property
+    def is_dependent(self) -> bool:
+        return self.guardian_id is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: the user's for an account holder, the dependent's own."""
+        return self.name if self.user_id is None else self.user.name
+
+    @property
+    def name_with_guardian(self) -> str:
+        """For doctors and staff: a dependent's name with whose family member they are."""
+        if self.guardian_id is None:
+            return self.display_name
+        return f"{self.name} (family member of {self.guardian.display_name})"
+
+    @property
+    def contact_user(self) -> "User":
+        """Who is emailed about this patient: the user, or a dependent's guardian's user."""
+        return self.user if self.user_id is not None else self.guardian.user
 
 
 class TokenFamilyQuerySet(models.QuerySet):

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.exceptions import PatientNotFoundError
@@ -29,15 +29,27 @@ def _doctor_care_relation(doctor) -> Exists:
     ))
 
 
+def in_care_of(user: User, prefix: str = "") -> Q:
+    """The patients a patient account acts for: itself and its dependents, as a
+    filter on a Patient (or on a relation to one, with `prefix`, e.g. "patient__")."""
+    return Q(**{f"{prefix}user": user}) | Q(**{f"{prefix}guardian__user": user})
+
+
+def patient_ids_in_care_of(user: User) -> QuerySet:
+    """The ids of in_care_of(user), as a subquery for other apps' filters
+    (`patient_id__in=`): one query with theirs, served by the user and guardian indexes."""
+    return Patient.objects.filter(in_care_of(user)).values("pk")
+
+
 def patient_list_for_user(*, user: User) -> QuerySet[Patient]:
-    """Patients the user may see: all for admins, themselves for a patient,
-    for an active doctor those with a current or recent visit with them
-    (_doctor_care_relation), none otherwise."""
-    patients = Patient.objects.select_related("user").order_by("id")
+    """Patients the user may see: all for admins, themselves and their
+    dependents for a patient, for an active doctor those with a current or
+    recent visit with them (_doctor_care_relation), none otherwise."""
+    patients = Patient.objects.select_related("user", "guardian__user").order_by("id")
     if user.role == User.Role.ADMIN:
         return patients
     if user.role == User.Role.PATIENT:
-        return patients.filter(user=user)
+        return patients.filter(in_care_of(user))
     doctor = getattr(user, "doctor", None) if user.role == User.Role.DOCTOR else None
     if doctor is not None and doctor.is_active:
         return patients.filter(_doctor_care_relation(doctor))
@@ -57,3 +69,17 @@ def patient_is_readable(*, user: User, patient_id: int) -> bool:
     """Whether the user may read the patient's profile and medical summary (the
     rule of patient_list_for_user), in one query, for pages that show it only then."""
     return patient_list_for_user(user=user).filter(pk=patient_id).exists()
+
+
+def dependent_list(*, guardian: Patient) -> QuerySet[Patient]:
+    """The guardian's dependents, by name."""
+    return Patient.objects.filter(guardian=guardian).select_related("guardian__user").order_by("name", "id")
+
+
+def dependent_get(*, guardian: Patient, dependent_id: int) -> Patient:
+    """One of the guardian's dependents. Raises PatientNotFoundError for anyone
+    else's, so ids cannot be probed."""
+    try:
+        return dependent_list(guardian=guardian).get(pk=dependent_id)
+    except Patient.DoesNotExist:
+        raise PatientNotFoundError() from None

@@ -162,18 +162,29 @@ PATIENT_FIELDS = {"date_of_birth", "blood_group", "allergies", "emergency_contac
 USER_FIELDS = {"name", "mobile_no"}
 
 
+def patient_acts_for(*, user: User, patient: Patient) -> bool:
+    """Whether the user is this patient's own account, or the account of the
+    guardian of this dependent."""
+    if patient.user_id is not None:
+        return patient.user_id == user.pk
+    return Patient.objects.filter(pk=patient.guardian_id, user=user).exists()
+
+
 def patient_check_update_allowed(*, actor: User, patient: Patient) -> None:
-    """Only the patient themselves or an admin may change a patient's profile
-    (a doctor may read it, never write it). Raises PermissionDeniedError."""
-    if not (actor.role == User.Role.ADMIN or patient.user_id == actor.pk):
+    """Only the patient themselves (a dependent's guardian) or an admin may change
+    a patient's profile (a doctor may read it, never write it). Raises PermissionDeniedError."""
+    if not (actor.role == User.Role.ADMIN or patient_acts_for(user=actor, patient=patient)):
         raise PermissionDeniedError("Only the patient or an admin may change this profile.")
 
 
 @transaction.atomic
 def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
-    """Update a patient's contact details (on the user) and medical information.
-    Raises PermissionDeniedError unless `actor` is the patient or an admin."""
+    """Update a patient's contact details (on the user) and medical information;
+    a dependent's through dependent_update. Raises PermissionDeniedError unless
+    `actor` is the patient (a dependent's guardian) or an admin."""
     patient_check_update_allowed(actor=actor, patient=patient)
+    if patient.is_dependent:  # no user: its name is its own, and it has no phone of its own
+        return dependent_update(dependent=patient, by=actor, **fields)
     user_changes = {k: v for k, v in fields.items() if k in USER_FIELDS}
     patient_changes = {k: v for k, v in fields.items() if k in PATIENT_FIELDS}
     for key, value in user_changes.items():
@@ -187,3 +198,48 @@ def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
     # Which fields were written, never their values (allergies are health data).
     audit_record("update", obj=patient, actor=actor, detail={"fields": sorted([*user_changes, *patient_changes])})
     return patient
+
+
+DEPENDENT_FIELDS = {"name", "date_of_birth", "blood_group", "allergies", "emergency_contact"}
+
+
+def _check_guardian(guardian: Patient) -> None:
+    """A guardian is a patient with an account of their own: a dependent cannot
+    have dependents. Raises PermissionDeniedError."""
+    if guardian.user_id is None or guardian.guardian_id is not None:
+        raise PermissionDeniedError("A family member cannot add family members of their own.")
+
+
+@transaction.atomic
+def dependent_create(*, guardian: Patient, by: User, name: str, **fields) -> Patient:
+    """Add a family member (a child, a parent) the guardian books for; no login
+    of its own. Raises PermissionDeniedError unless `by` is the guardian or an
+    admin, or when the guardian is itself a dependent."""
+    _check_guardian(guardian)
+    if not (by.role == User.Role.ADMIN or guardian.user_id == by.pk):
+        raise PermissionDeniedError("Only the account holder may add their family members.")
+    unknown = set(fields) - DEPENDENT_FIELDS
+    if unknown:
+        raise ValueError(f"Not fields of a dependent: {sorted(unknown)}")
+    dependent = Patient.objects.create(guardian=guardian, name=name.strip(), **fields)
+    # Which fields were written, never their values (health data).
+    audit_record("create", obj=dependent, actor=by, detail={"guardian_id": guardian.pk, "fields": sorted(["name", *fields])})
+    return dependent
+
+
+@transaction.atomic
+def dependent_update(*, dependent: Patient, by: User, **fields) -> Patient:
+    """Change a family member's name and medical information. Raises
+    PermissionDeniedError unless `by` is the guardian or an admin."""
+    if not dependent.is_dependent:
+        raise PermissionDeniedError("This patient is not a family member.")
+    patient_check_update_allowed(actor=by, patient=dependent)
+    changes = {key: value for key, value in fields.items() if key in DEPENDENT_FIELDS | {"wants_reminders"}}
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    for key, value in changes.items():
+        setattr(dependent, key, value)
+    if changes:
+        dependent.save(update_fields=[*changes, "updated_at"])
+    audit_record("update", obj=dependent, actor=by, detail={"fields": sorted(changes)})
+    return dependent

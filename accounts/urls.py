@@ -29,5 +29,8 @@ urlpatterns = [
     ),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("profile/", views.profile, name="profile"),
+    path("profile/family/add/", views.dependent_edit, name="dependent-add"),
+    path("profile/family/<int:dependent_id>/", views.dependent_edit, name="dependent-edit"),
+    path("profile/family/<int:dependent_id>/access/", views.access_log, name="dependent-access-log"),
     path("profile/access/", views.access_log, name="access-log"),
 ]

@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
@@ -21,10 +22,11 @@ from django_otp import login as otp_login
 
 from accounts import services, two_factor
 from accounts.decorators import patient_required
-from accounts.exceptions import EmailTakenError, WeakPasswordError
-from accounts.forms import LoginForm, OtpCodeForm, ProfileForm, RegisterForm
+from accounts.exceptions import EmailTakenError, PatientNotFoundError, WeakPasswordError
+from accounts.forms import DependentForm, LoginForm, OtpCodeForm, ProfileForm, RegisterForm
 from accounts.middleware import session_verified
 from accounts.models import User
+from accounts.selectors import dependent_get, dependent_list
 from audit.selectors import audit_list_for_patient
 from audit.services import audit_read, audit_record
 from healthsvc.api.throttling import (
@@ -301,17 +303,48 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     audit_read(patient)
-    return render(request, "accounts/profile.html", {"form": form, "patient": patient})
+    dependents = list(dependent_list(guardian=patient))
+    return render(request, "accounts/profile.html", {"form": form, "patient": patient, "dependents": dependents})
+
+
+@patient_required
+def dependent_edit(request, dependent_id: int | None = None):
+    """Add a family member (no `dependent_id`) or change one of the patient's own."""
+    dependent = None
+    if dependent_id is not None:
+        try:
+            dependent = dependent_get(guardian=request.user.patient, dependent_id=dependent_id)
+        except PatientNotFoundError:
+            raise Http404("Family member not found.") from None
+    form = DependentForm(request.POST or None, instance=dependent)
+    if request.method == "POST" and form.is_valid():
+        if dependent is None:
+            dependent = services.dependent_create(guardian=request.user.patient, by=request.user, **form.cleaned_data)
+            messages.success(request, f"{dependent.name} is added to your family members.")
+        else:
+            services.dependent_update(dependent=dependent, by=request.user, **form.cleaned_data)
+            messages.success(request, f"{dependent.name}'s details are saved.")
+        return redirect("accounts:profile")
+    if dependent is not None and request.method == "GET":
+        audit_read(dependent)
+    return render(request, "accounts/dependent_form.html", {"form": form, "dependent": dependent})
 
 
 ACCESS_LOG_PER_PAGE = 25
 
 
 @patient_required
-def access_log(request):
-    """Who has looked at or changed the patient's record: their doctors and
-    clinic staff (the patient's own actions and the system's left out)."""
+def access_log(request, dependent_id: int | None = None):
+    """Who has looked at or changed the patient's record (or, with
+    `dependent_id`, a family member's): their doctors and clinic staff (the
+    account holder's own actions and the system's left out)."""
     patient = request.user.patient
+    if dependent_id is not None:
+        try:
+            patient = dependent_get(guardian=patient, dependent_id=dependent_id)
+        except PatientNotFoundError:
+            raise Http404("Family member not found.") from None
     page = Paginator(audit_list_for_patient(patient_id=patient.pk, self_user_id=request.user.pk),
                      ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "accounts/access_log.html", {"page": page})
+    dependent = patient if patient.is_dependent else None
+    return render(request, "accounts/access_log.html", {"page": page, "dependent": dependent})

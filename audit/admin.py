@@ -65,7 +65,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "entry_point", ActorRoleFilter, "object_type")
     list_select_related = ("actor", "patient__user")
     # Patient and user by name or email, or by their number ("=" exact); a request id.
-    search_fields = ("patient__user__name", "patient__user__email", "=patient__id", "actor__name", "actor__email",
+    search_fields = ("patient__user__name", "patient__name", "patient__user__email", "=patient__id", "actor__name", "actor__email",
                      "=actor__id", "=object_id", "=request_id")
     date_hierarchy = "at"
     show_full_result_count = False  # a count of millions of rows on every page is not worth its time

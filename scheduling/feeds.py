@@ -50,7 +50,7 @@ def _event(appointment: Appointment, *, tz, now: datetime) -> Event:
     event.add("dtstart", timezone.localtime(appointment.start, tz))
     event.add("dtend", timezone.localtime(appointment.end, tz))
     event.add("last-modified", appointment.updated_at)
-    event.add("summary", f"Visit: {patient_short_name(appointment.patient.user.name)}")
+    event.add("summary", f"Visit: {patient_short_name(appointment.patient.display_name)}")
     event.add("location", _location(appointment))
     event.add("status", _STATUS.get(appointment.status, "CONFIRMED"))
     event.add("class", "PRIVATE")

@@ -47,6 +47,22 @@ class BookForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
     )
 
+    def __init__(self, *args, patient=None, dependents=(), **kwargs):
+        """With `dependents` (the booking patient's family members), asks whom
+        the visit is for: the patient by default; `cleaned_data["patient"]`."""
+        super().__init__(*args, **kwargs)
+        self._patients = {patient.pk: patient, **{d.pk: d for d in dependents}} if patient is not None else {}
+        if dependents:
+            self.fields["patient"] = forms.TypedChoiceField(
+                label="Who is this visit for?", coerce=int, initial=patient.pk, widget=forms.RadioSelect,
+                choices=[(patient.pk, "You"), *((d.pk, d.display_name) for d in dependents)],
+                error_messages={"invalid_choice": "Choose yourself or one of your family members."},
+            )
+            self.order_fields(["patient", "reason_for_visit"])
+
+    def clean_patient(self):
+        return self._patients[self.cleaned_data["patient"]]
+
 
 class CancelForm(forms.Form):
     reason = forms.CharField(

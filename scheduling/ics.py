@@ -105,8 +105,8 @@ def appointment_calendar(appointment: Appointment, *, now: datetime | None = Non
     # RFC 5546 wants an organizer for REQUEST/CANCEL: the clinic's mailbox
     # (the sender of the emails), and the patient as the one attendee.
     event.add("organizer", f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}", parameters={"CN": clinic.name})
-    event.add("attendee", f"mailto:{appointment.patient.user.email}",
-              parameters={"CN": appointment.patient.user.name, "ROLE": "REQ-PARTICIPANT"})
+    event.add("attendee", f"mailto:{appointment.patient.contact_user.email}",
+              parameters={"CN": appointment.patient.display_name, "ROLE": "REQ-PARTICIPANT"})
     if not cancelled:
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")

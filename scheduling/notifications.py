@@ -99,7 +99,8 @@ def _context(appointment: Appointment, recipient: str) -> dict:
     local_end = timezone.localtime(appointment.end, clinic.tzinfo)
     path = (reverse("scheduling:appointment-detail", args=[appointment.pk]) if recipient == PATIENT
             else reverse("scheduling:doctor-appointment", args=[appointment.pk]))
-    user = appointment.patient.user if recipient == PATIENT else doctor.user
+    patient = appointment.patient
+    user = patient.contact_user if recipient == PATIENT else doctor.user
     return {
         "recipient_name": user.name,
         "appointment_id": appointment.pk,
@@ -107,7 +108,9 @@ def _context(appointment: Appointment, recipient: str) -> dict:
         "status_label": appointment.get_status_display().lower(),
         "doctor_name": doctor.user.name,
         "specialty": doctor.specialty,
-        "patient_name": appointment.patient.user.name,
+        "patient_name": patient.name_with_guardian,
+        # A dependent's visit, mailed to the guardian: whom it is for.
+        "visit_for": patient.display_name if patient.is_dependent else "",
         # 'Friday 1 March 2030, 10:00–10:45 IST (Asia/Kolkata)': the zone named twice over.
         "when": f"{date_format(local, 'l j F Y, H:i')}–{date_format(local_end, 'H:i')} "
                 f"{local.tzname()} ({clinic.timezone})",
@@ -126,7 +129,7 @@ def appointment_message(appointment: Appointment, *, event: str, recipient: str)
     notice = NOTICES[(event, recipient)]
     context = _context(appointment, recipient)
     name = f"emails/appointment_{event}_{recipient}"
-    user = appointment.patient.user if recipient == PATIENT else appointment.doctor.user
+    user = appointment.patient.contact_user if recipient == PATIENT else appointment.doctor.user
     message = EmailMultiAlternatives(
         subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),  # one line, always
         body=render_to_string(f"{name}_body.txt", context),
@@ -158,7 +161,7 @@ def appointment_notice_send(*, appointment_id: int, event: str, recipient: str, 
     (nothing sent) when the appointment has changed since the event so that
     the notice no longer tells the truth (_out_of_date). SMTP errors
     propagate (tasks retries)."""
-    appointment = (Appointment.objects.select_related("patient__user", "doctor__user", "clinic", "cancelled_by")
+    appointment = (Appointment.objects.select_related("patient__user", "patient__guardian__user", "doctor__user", "clinic", "cancelled_by")
                    .filter(pk=appointment_id).first())
     if appointment is None or _out_of_date(appointment, event=event, recipient=recipient, sequence=sequence):
         logger.info("Notice %s/%s of appointment %s is out of date; not sent.", event, recipient, appointment_id)
@@ -204,7 +207,7 @@ def reminder_send(*, reminder_id: int) -> bool:
         if reminder is None:
             logger.info("Reminder %s was sent already (or dropped); not sent again.", reminder_id)
             return False
-        appointment = (Appointment.objects.select_related("patient__user", "doctor__user", "clinic")
+        appointment = (Appointment.objects.select_related("patient__user", "patient__guardian__user", "doctor__user", "clinic")
                        .get(pk=reminder.appointment_id))
         if why := _reminder_out_of_date(appointment, reminder):
             logger.info("Reminder %s of appointment %s dropped: %s.", reminder_id, appointment.pk, why)
@@ -222,7 +225,7 @@ WAITLIST_OFFER = "waitlist_offer"
 def waitlist_offer_message(entry: WaitlistEntry) -> EmailMultiAlternatives:
     """The mail offering the held place: the doctor, the time, the clinic and
     its address, until when it is held, and the link to accept it in the portal; no health data."""
-    slot, doctor, user = entry.offered_slot, entry.doctor, entry.patient.user
+    slot, doctor, user = entry.offered_slot, entry.doctor, entry.patient.contact_user
     clinic = slot.clinic
     local = timezone.localtime(slot.start, clinic.tzinfo)
     until = timezone.localtime(entry.offered_until, clinic.tzinfo)
@@ -252,7 +255,7 @@ def waitlist_offer_message(entry: WaitlistEntry) -> EmailMultiAlternatives:
 def waitlist_offer_send(*, entry_id: int, slot_id: int) -> bool:
     """Send the offer mail if the entry still holds that offer (False, nothing
     sent, once it was accepted, left or expired)."""
-    entry = (WaitlistEntry.objects.select_related("patient__user", "doctor__user", "offered_slot__clinic")
+    entry = (WaitlistEntry.objects.select_related("patient__user", "patient__guardian__user", "doctor__user", "offered_slot__clinic")
              .filter(pk=entry_id, status=WaitlistEntry.Status.OFFERED, offered_slot_id=slot_id).first())
     if entry is None:
         logger.info("Waitlist offer of entry %s is out of date; not sent.", entry_id)

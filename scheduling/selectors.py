@@ -10,6 +10,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import patient_ids_in_care_of
 from clinics.models import Clinic, Doctor
 from clinics.search import search_terms_parse
 from clinics.selectors import doctor_list
@@ -104,12 +105,14 @@ def slot_get(*, slot_id: int, include_inactive: bool = False) -> AppointmentSlot
 
 def appointment_list_for_user(*, user: User) -> QuerySet[Appointment]:
     """Appointments the user may see: all for admins, their own for a patient or
-    a doctor, none otherwise. Newest slot time first is left to callers."""
-    appointments = Appointment.objects.select_related("patient__user", "doctor__user", "clinic", "slot")
+    a doctor (a patient's include their dependents'), none otherwise. Newest
+    slot time first is left to callers."""
+    appointments = Appointment.objects.select_related(
+        "patient__user", "patient__guardian__user", "doctor__user", "clinic", "slot")
     if user.role == User.Role.ADMIN:
         return appointments
     if user.role == User.Role.PATIENT and hasattr(user, "patient"):
-        return appointments.filter(patient=user.patient)
+        return appointments.filter(patient_id__in=patient_ids_in_care_of(user))
     if user.role == User.Role.DOCTOR and hasattr(user, "doctor"):
         return appointments.filter(doctor=user.doctor)
     return appointments.none()
@@ -168,7 +171,8 @@ def appointment_list_for_feed(*, doctor: Doctor, now: datetime | None = None) ->
         )
         .select_related("patient__user", "clinic")
         .only(
-            "id", "start", "end", "status", "updated_at", "patient__id", "patient__user__id", "patient__user__name",
+            "id", "start", "end", "status", "updated_at", "patient__id", "patient__name", "patient__user__id",
+            "patient__user__name",
             "clinic__id", "clinic__name", "clinic__address", "clinic__city", "clinic__state", "clinic__zip_code",
         )
         .order_by("start", "id")[:FEED_MAX_EVENTS]
@@ -247,7 +251,7 @@ def leave_appointments(*, leave: Leave) -> QuerySet[Appointment]:
         Appointment.objects.filter(
             doctor_id=leave.doctor_id, status__in=Appointment.ACTIVE_STATUSES, start__lt=leave.end, end__gt=leave.start
         )
-        .select_related("patient__user", "doctor__user", "clinic", "slot")
+        .select_related("patient__user", "patient__guardian__user", "doctor__user", "clinic", "slot")
         .order_by("start", "id")
     )
 
@@ -286,7 +290,8 @@ def doctor_day_schedules(*, doctors: list[Doctor], day: date | None = None) -> l
         on_their_day |= Q(doctor_id=doctor_id, start__gte=start, start__lt=end)
     appointments: dict[int, list[Appointment]] = {doctor.pk: [] for doctor in doctors}
     for appointment in (
-        Appointment.objects.filter(on_their_day).select_related("patient__user", "doctor__user", "clinic", "slot")
+        Appointment.objects.filter(on_their_day)
+        .select_related("patient__user", "patient__guardian__user", "doctor__user", "clinic", "slot")
         .order_by("start", "id")
     ):
         appointments[appointment.doctor_id].append(appointment)
@@ -454,12 +459,12 @@ def appointment_list_due_reminder(*, start_after: datetime, start_until: datetim
 
 
 def waitlist_entry_list_for_user(*, user: User):
-    """Entries the user may see: a patient's own, every one for an admin."""
+    """Entries the user may see: a patient's own and their dependents', every one for an admin."""
     entries = WaitlistEntry.objects.select_related("doctor__user", "doctor__clinic", "offered_slot")
     if user.role == User.Role.ADMIN:
         return entries
     if user.role == User.Role.PATIENT and hasattr(user, "patient"):
-        return entries.filter(patient=user.patient)
+        return entries.filter(patient_id__in=patient_ids_in_care_of(user))
     return entries.none()
 
 

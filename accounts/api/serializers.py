@@ -71,15 +71,20 @@ class RefreshInputSerializer(InputSerializer):
 
 
 class PatientOutputSerializer(serializers.ModelSerializer):
-    user_id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(source="user.name", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
-    mobile_no = serializers.CharField(source="user.mobile_no", read_only=True)
+    user_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="Null for a dependent (no login).")
+    guardian_id = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="For a dependent: the patient whose account books for them; null for an account holder.",
+    )
+    name = serializers.CharField(source="display_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True, allow_null=True,
+                                   help_text="Null for a dependent: mail goes to the guardian.")
+    mobile_no = serializers.CharField(source="user.mobile_no", read_only=True, allow_null=True)
 
     class Meta:
         model = Patient
-        fields = ["id", "user_id", "name", "email", "mobile_no", "date_of_birth", "blood_group", "allergies",
-                  "emergency_contact", "wants_reminders"]
+        fields = ["id", "user_id", "guardian_id", "name", "email", "mobile_no", "date_of_birth", "blood_group",
+                  "allergies", "emergency_contact", "wants_reminders"]
 
 
 @extend_schema_field({
@@ -107,6 +112,17 @@ class PatientUpdateInputSerializer(InputSerializer):
         required=False, help_text="Email a reminder the day before each visit (default true).",
     )
 
+
+class DependentCreateInputSerializer(InputSerializer):
+    """A family member: the same field rules as a patient's own profile."""
+
+    name = serializers.CharField(max_length=Patient._meta.get_field("name").max_length)
+    date_of_birth = BirthDateField()
+    blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True, required=False,
+                                          default=None)
+    allergies = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    emergency_contact = serializers.CharField(max_length=200, allow_blank=True, required=False, default="",
+                                              validators=[validate_emergency_contact])
 
 
 class AuditEntryOutputSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("auth/profile", views.ProfileApi.as_view(), name="auth-profile"),
     path("patients", views.PatientListApi.as_view(), name="patient-list"),
     path("patients/me", views.PatientMeApi.as_view(), name="patient-me"),
+    path("patients/me/dependents", views.PatientDependentListApi.as_view(), name="patient-dependents"),
     path("patients/<int:patient_id>", views.PatientDetailApi.as_view(), name="patient-detail"),
     path("patients/<int:patient_id>/access-log", views.PatientAccessLogApi.as_view(), name="patient-access-log"),
 ]

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from accounts import services
 from accounts.api.serializers import (
     AuditEntryOutputSerializer,
+    DependentCreateInputSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     PasswordChangeInputSerializer,
@@ -20,7 +21,7 @@ from accounts.api.serializers import (
     UserOutputSerializer,
 )
 from accounts.models import Patient, User
-from accounts.selectors import patient_get_for_user, patient_list_for_user
+from accounts.selectors import dependent_list, patient_get_for_user, patient_list_for_user
 from accounts.tokens import RefreshRefused
 from audit.models import AuditEvent
 from audit.selectors import audit_list_for_patient
@@ -193,9 +194,38 @@ class PatientMeApi(MethodCheckedMixin, APIView):
         return Response(PatientOutputSerializer(patient).data)
 
 
+class PatientDependentListApi(MethodCheckedMixin, APIView):
+    """The caller's family members (dependents without a login of their own):
+    list them, or add one the account then books for."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(operation_id="patients_dependents_list", tags=["patients"],
+                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
+    def get(self, request):
+        dependents = list(dependent_list(guardian=request.user.patient))
+        # One row for the page (their guardian reading them), however many there are.
+        audit_list("patient", count=len(dependents), patient_id=request.user.patient.pk)
+        return Response(PatientOutputSerializer(dependents, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_dependents_create", tags=["patients"], request=DependentCreateInputSerializer,
+        responses={201: PatientOutputSerializer, **error_responses(400, 401, 403)},
+        examples=[OpenApiExample("A child", value={"name": "Maya Shah", "date_of_birth": "2019-04-02",
+                                                   "blood_group": "O+", "allergies": "Peanuts"},
+                                 request_only=True)],
+        description="Add a family member (a child, a parent) without a login of their own; book for them "
+                    "with `patient_id` of the answer. Their data is visible to this account, their doctors and admins.",
+    )
+    def post(self, request):
+        data = DependentCreateInputSerializer.validated(request.data)
+        dependent = services.dependent_create(guardian=request.user.patient, by=request.user, **data)
+        return Response(PatientOutputSerializer(dependent).data, status=status.HTTP_201_CREATED)
+
+
 class PatientDetailApi(MethodCheckedMixin, APIView):
-    """The patient themselves and admins read and edit; a doctor the patient
-    has an appointment with may read. Anyone else gets 404."""
+    """The patient themselves (a dependent's guardian) and admins read and edit;
+    a doctor the patient has an appointment with may read. Anyone else gets 404."""
 
     permission_classes = [IsAuthenticated]
 
@@ -239,10 +269,11 @@ class PatientAccessLogApi(MethodCheckedMixin, generics.ListAPIView):
             return AuditEvent.objects.none()
         # Raises PatientNotFoundError (404) for a patient who is not the caller.
         patient = patient_get_for_user(user=self.request.user, patient_id=self.kwargs["patient_id"])
-        return audit_list_for_patient(patient_id=patient.pk, self_user_id=patient.user_id)
+        # A dependent's own reads are the guardian's: left out like the patient's own.
+        return audit_list_for_patient(patient_id=patient.pk, self_user_id=patient.contact_user.pk)
 
     @extend_schema(operation_id="patients_access_log", tags=["patients"],
-                   summary="Who read or changed this patient's record (the patient or an admin).",
+                   summary="Who read or changed this patient's record (the patient or their guardian, or an admin).",
                    responses={200: AuditEntryOutputSerializer(many=True), **error_responses(401, 403, 404)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

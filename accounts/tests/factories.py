@@ -29,6 +29,18 @@ class PatientFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
 
 
+class DependentFactory(factory.django.DjangoModelFactory):
+    """A family member without a login: booked for by `guardian`'s account."""
+
+    class Meta:
+        model = Patient
+
+    user = None
+    guardian = factory.SubFactory(PatientFactory)
+    name = factory.Faker("name")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=1, maximum_age=12)
+
+
 class AdminUserFactory(UserFactory):
     role = User.Role.ADMIN
     is_staff = True

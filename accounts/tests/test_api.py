@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 USER_FIELDS = {"id", "name", "email", "role", "mobile_no", "is_verified", "is_active", "created_at",
                "patient_id", "doctor_id"}
 PATIENT_FIELDS = {"id", "user_id", "name", "email", "mobile_no", "date_of_birth", "blood_group", "allergies",
-                  "emergency_contact", "wants_reminders"}  # wants_reminders: our extension
+                  "emergency_contact", "wants_reminders", "guardian_id"}  # wants_reminders: our extension
 STRONG = "plum-orchard-sunset-42"
 
 

@@ -31,7 +31,11 @@ def _one(**filters) -> AuditEvent:
 
 @pytest.fixture
 def booked(patient, doctor):
-    return services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor).pk, reason=REASON)
+    # Tomorrow, inside the doctor's two weeks ahead: the factory's own starts drift
+    # up to 60 days out as other test files make slots before this one.
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return services.appointment_book(patient=patient, slot_id=SlotFactory(doctor=doctor, start=start).pk,
+                                     reason=REASON)
 
 
 # --- writes: the services record who did it, in the change's own transaction ---------

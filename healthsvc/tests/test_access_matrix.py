@@ -12,7 +12,7 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import AdminUserFactory, PatientFactory
+from accounts.tests.factories import AdminUserFactory, DependentFactory, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import AppointmentSlot, AvailabilityRule, Leave
@@ -32,6 +32,7 @@ class World:
         self.other_doctor = DoctorFactory(clinic=self.clinic)
         self.unverified = DoctorFactory(clinic=self.clinic, user__is_verified=False)
         self.patient = PatientFactory()
+        self.child = DependentFactory(guardian=self.patient)  # the owner's family member
         self.other_patient = PatientFactory()
         self.admin = AdminUserFactory()
         self.slot = SlotFactory(doctor=self.doctor, capacity=3)
@@ -89,6 +90,17 @@ MATRIX = [
         401, 200, 404, 403, 404, 404, 200, id="patient-put"),
     row("get", "/api/v1/patients/{w.patient.pk}/appointments", None, 401, 200, 404, 403, 403, 403, 200,
         id="patient-appointments"),
+    # --- Family members: the owner is the guardian; the doctor has no visit with the child ---
+    row("get", "/api/v1/patients/me/dependents", None, 401, 200, 200, 403, 403, 403, 403, id="dependents-list"),
+    row("post", "/api/v1/patients/me/dependents", lambda w: {"name": "Maya", "date_of_birth": "2019-04-02"},
+        401, 201, 201, 403, 403, 403, 403, id="dependent-create"),
+    row("get", "/api/v1/patients/{w.child.pk}", None, 401, 200, 404, 404, 404, 404, 200, id="dependent-get"),
+    row("patch", "/api/v1/patients/{w.child.pk}", lambda w: {"allergies": "Latex"},
+        401, 200, 404, 404, 404, 404, 200, id="dependent-patch"),
+    row("get", "/api/v1/patients/{w.child.pk}/access-log", None, 401, 200, 404, 403, 403, 403, 200,
+        id="dependent-access-log"),
+    row("post", "/api/v1/appointments/book", lambda w: {"slot_id": w.free_slot.pk, "patient_id": w.child.pk},
+        401, 201, 404, 403, 403, 403, 201, id="book-for-dependent"),
     row("get", "/api/v1/clinics", None, 200, 200, 200, 200, 200, 200, 200, id="clinics-list"),
     row("get", "/api/v1/clinics?near=18.5,73.8&radius_km=50", None, 200, 200, 200, 200, 200, 200, 200,
         id="clinics-near"),
@@ -193,7 +205,8 @@ def test_access_matrix(api_client, auth_client, persona, method, path, body, exp
         w.appointment.refresh_from_db()
         w.patient.refresh_from_db()
         assert w.appointment.status == "confirmed" and w.appointment.slot_id == w.slot.pk
-        assert w.appointment.notes == "" and w.patient.allergies == ""
+        w.child.refresh_from_db()
+        assert w.appointment.notes == "" and w.patient.allergies == "" and w.child.allergies == ""
         w.pending.refresh_from_db()
         w.free_slot.refresh_from_db()
         assert w.pending.status == "pending" and w.free_slot.capacity == 3

@@ -49,12 +49,12 @@ def status_text(appointment: Appointment) -> str:
 
 def reason_page(model_admin, request, queryset, *, form, action: str, title: str, intro: str, submit: str):
     """The intermediate page of an action that needs a reason for the patient."""
-    rows = queryset.select_related("patient__user", "doctor__user", "clinic")
+    rows = queryset.select_related("patient__user", "patient__guardian__user", "doctor__user", "clinic")
     context = {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "form": form,
         "title": title, "intro": intro, "submit": submit, "action": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "selected": [a.pk for a in rows],
-        "items": [f"#{a.pk} · {a.patient.user.name} with Dr. {a.doctor.user.name} at {a.clinic.name} · "
+        "items": [f"#{a.pk} · {a.patient.name_with_guardian} with Dr. {a.doctor.user.name} at {a.clinic.name} · "
                   f"{clinic_time(a.start, a.clinic)} · {status_text(a)}" for a in rows],
     }
     return TemplateResponse(request, "admin/scheduling/action_form.html", context)
@@ -65,9 +65,9 @@ class AppointmentAdmin(AuditedAdminMixin, ClinicTimeColumns, ServiceErrorsOnForm
     audit_saves = False  # the notes go through appointment_set_outcome, which records them
     change_list_template = "admin/scheduling/appointment/change_list.html"
     list_display = ("id", "patient_name", "doctor_name", "clinic", "local_start", "status_label", "local_created")
-    list_select_related = ("patient__user", "doctor__user", "clinic")
+    list_select_related = ("patient__user", "patient__guardian__user", "doctor__user", "clinic")
     list_filter = (ClinicDayFilter, "status", AwaitingApprovalFilter, "clinic", "doctor__specialty")
-    search_fields = ("patient__user__name", "patient__user__email", "doctor__user__name", "=id")
+    search_fields = ("patient__user__name", "patient__name", "patient__user__email", "doctor__user__name", "=id")
     ordering = ("-start",)
     fields = (
         "patient", "doctor", "clinic", "slot", "local_start", "local_end", "status_label", "reason_for_visit",
@@ -80,7 +80,7 @@ class AppointmentAdmin(AuditedAdminMixin, ClinicTimeColumns, ServiceErrorsOnForm
 
     @admin.display(description="Patient", ordering="patient__user__name")
     def patient_name(self, obj):
-        return obj.patient.user.name
+        return obj.patient.name_with_guardian
 
 
 

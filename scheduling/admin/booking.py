@@ -31,8 +31,8 @@ from .common import add_service_error, autocomplete, clinic_clock, clinic_time, 
 
 def patient_label(patient: Patient) -> str:
     """Enough to tell two patients of one name apart."""
-    user = patient.user
-    return " · ".join(part for part in (user.name, user.email, user.mobile_no) if part)
+    user = patient.contact_user
+    return " · ".join(part for part in (patient.name_with_guardian, user.email, user.mobile_no) if part)
 
 
 class PatientAutocompleteJsonView(AutocompleteJsonView):
@@ -40,7 +40,7 @@ class PatientAutocompleteJsonView(AutocompleteJsonView):
     and phone (the model's __str__ is the name alone)."""
 
     def get_queryset(self):
-        return super().get_queryset().select_related("user")
+        return super().get_queryset().select_related("user", "guardian__user")
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -135,7 +135,7 @@ def _book(request, form: AppointmentBookForm) -> Appointment | None:
 
 
 def _booked_message(appointment: Appointment) -> str:
-    text = (f"Booked appointment #{appointment.pk}: {appointment.patient.user.name} with "
+    text = (f"Booked appointment #{appointment.pk}: {appointment.patient.name_with_guardian} with "
             f"Dr. {appointment.doctor.user.name} on {clinic_time(appointment.start, appointment.clinic)}.")
     if appointment.status == Appointment.Status.PENDING:
         text += " It is pending: the doctor requires approval; confirm it from the appointment list."

@@ -110,7 +110,7 @@ class LeaveAdmin(ClinicTimeColumns, SafeAutocompleteMixin, ServiceErrorsOnFormMi
             return "None: no patient is booked inside this leave."
         items = format_html_join("", '<li><a href="{}">#{}</a> {} · {} · {}</li>', (
             (reverse("admin:scheduling_appointment_change", args=[a.pk]), a.pk, clinic_time(a.start, a.clinic),
-             a.patient.user.name, status_text(a))
+             a.patient.name_with_guardian, status_text(a))
             for a in rows
         ))
         return format_html(
@@ -173,7 +173,7 @@ class LeaveAdmin(ClinicTimeColumns, SafeAutocompleteMixin, ServiceErrorsOnFormMi
             "title": "Cancel the visits inside these leaves", "action": "cancel_visits_inside",
             "intro": (f"{len(inside)} active appointment(s) lie inside the {len(leaves)} selected leave(s); "
                       "they will be cancelled and the patients shown the reason:"),
-            "items": [f"#{a.pk} · {a.patient.user.name} with Dr. {a.doctor.user.name} · "
+            "items": [f"#{a.pk} · {a.patient.name_with_guardian} with Dr. {a.doctor.user.name} · "
                       f"{clinic_time(a.start, a.clinic)} · {status_text(a)}" for a in inside],
             "submit": "Cancel these visits", "selected": [leave.pk for leave in leaves],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

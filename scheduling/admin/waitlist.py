@@ -14,7 +14,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     list_display = ("id", "patient", "doctor", "date", "status", "offered_slot", "offered_until", "created_at")
     list_filter = ("status", "date", "doctor__clinic")
     list_select_related = ("patient__user", "doctor__user", "offered_slot__clinic", "offered_slot__doctor__user")
-    search_fields = ("patient__user__email", "patient__user__name", "doctor__user__name")
+    search_fields = ("patient__user__email", "patient__user__name", "patient__name", "doctor__user__name")
     date_hierarchy = "date"
     ordering = ("date", "created_at", "id")
     readonly_fields = ("patient", "doctor", "date", "status", "offered_slot", "offered_until", "appointment",

@@ -10,9 +10,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Patient, User
+from accounts.services import patient_acts_for
 from audit.services import audit_record
 from clinics.models import Doctor
 from healthsvc.db import retry_on_conflict, violated_constraint
+from healthsvc.exceptions import PermissionDeniedError
 from healthsvc.timezones import local_day_bounds
 from scheduling.exceptions import (
     AlreadyBookedError,
@@ -124,12 +126,18 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
     doctor requires approval (a pending booking holds its place too).
 
     `booked_by` is who asks: a patient (or nobody named) meets the clinic's
-    booking policy, staff do not. Locks the patient, the slot's doctor and the
-    slot. Raises SlotNotFoundError, SlotUnavailableError (also on the doctor's
+    booking policy, staff do not. A patient books for themselves or, as its
+    guardian, for a dependent (policy limits count per patient, the dependent's
+    own). Locks the patient, the slot's doctor and the slot. Raises
+    PermissionDeniedError (a patient booking for someone not theirs),
+    SlotNotFoundError, SlotUnavailableError (also on the doctor's
     leave), BookingTooSoonError, BookingTooFarError, SlotFullError,
     AlreadyBookedError, DailyLimitReachedError, OverlappingAppointmentError,
     BookingLimitReachedError.
     """
+    if booked_by is not None and booked_by.role == User.Role.PATIENT and not patient_acts_for(
+            user=booked_by, patient=patient):
+        raise PermissionDeniedError("A patient may book only for themselves or their family members.")
     # Two bookings of one patient queue here (overlap check), two bookings of
     # one doctor on different slots queue on the doctor (daily limit), and
     # bookings of one slot queue on the slot (capacity).

@@ -113,7 +113,7 @@ def doctor_appointment(request, appointment_id: int):
             messages.error(request, exc.message)
             status = exc.status
         else:
-            messages.success(request, f"Saved the visit of {appointment.patient.user.name}.")
+            messages.success(request, f"Saved the visit of {appointment.patient.display_name}.")
             return redirect(day_url(appointment))
     return render(request, "scheduling/doctor_appointment.html", _visit_context(request, appointment, form),
                   status=status)
@@ -130,7 +130,7 @@ def doctor_appointment_confirm(request, appointment_id: int):
         messages.error(request, exc.message)
     else:
         when = local_label(appointment.start, appointment.clinic)
-        messages.success(request, f"Confirmed {appointment.patient.user.name}, {when}.")
+        messages.success(request, f"Confirmed {appointment.patient.display_name}, {when}.")
     if request.POST.get("next") == "visit":
         return redirect("scheduling:doctor-appointment", appointment.pk)
     return redirect(day_url(appointment))
@@ -152,7 +152,7 @@ def _cancel_or_decline(request, appointment_id: int, *, decline: bool):
         return redirect("scheduling:doctor-appointment", appointment.pk)
     verb = "Declined" if decline else "Cancelled"
     when = local_label(appointment.start, appointment.clinic)
-    messages.success(request, f"{verb} the visit of {appointment.patient.user.name}, {when}; the place is free again.")
+    messages.success(request, f"{verb} the visit of {appointment.patient.display_name}, {when}; the place is free again.")
     return redirect(day_url(appointment))
 
 

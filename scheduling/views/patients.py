@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import patient_required
 from accounts.models import User
+from accounts.selectors import dependent_list
 from audit.services import audit_list
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
@@ -49,6 +50,17 @@ def _not_bookable_online(slot) -> str | None:
     return f"{when} is not open for booking yet. Please choose an earlier time."
 
 
+def _for_whom(request) -> dict:
+    """BookForm's choice of whom the visit is for: the patient or a family member."""
+    patient = request.user.patient
+    return {"patient": patient, "dependents": list(dependent_list(guardian=patient))}
+
+
+def _visit_for(appointment: Appointment) -> str:
+    """`, for Maya Shah` when the visit is a family member's."""
+    return f", for {appointment.patient.display_name}" if appointment.patient.is_dependent else ""
+
+
 @patient_required
 def appointment_book(request, slot_id: int):
     """Confirm a time with the reason for the visit; POST books it."""
@@ -56,21 +68,21 @@ def appointment_book(request, slot_id: int):
         slot = selectors.slot_get(slot_id=slot_id, include_inactive=True)
     except SlotNotFoundError:
         raise Http404("Slot not found.") from None
-    form = BookForm(request.POST or None)
+    form = BookForm(request.POST or None, **_for_whom(request))
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
-                patient=request.user.patient, slot_id=slot.pk,
+                patient=form.cleaned_data.get("patient") or request.user.patient, slot_id=slot.pk,
                 reason=form.cleaned_data["reason_for_visit"], booked_by=request.user,
             )
         except ApplicationError as exc:
             messages.error(request, refusal_text(exc, slot, outcome="Nothing was booked."))
             return _render_book(request, slot, None, status=409)
+        booked = f"Dr. {slot.doctor.user.name}, {local_label(slot.start, slot.clinic)}{_visit_for(appointment)}"
         if appointment.status == Appointment.Status.PENDING:
-            messages.success(request, f"Requested: Dr. {slot.doctor.user.name}, {local_label(slot.start, slot.clinic)}. "
-                                      "The place is held for you until the doctor confirms.")
+            messages.success(request, f"Requested: {booked}. The place is held for you until the doctor confirms.")
         else:
-            messages.success(request, f"Booked: Dr. {slot.doctor.user.name}, {local_label(slot.start, slot.clinic)}.")
+            messages.success(request, f"Booked: {booked}.")
         return redirect("scheduling:appointment-detail", appointment.pk)
     if not selectors.slot_list_bookable(doctor_id=slot.doctor_id).filter(pk=slot.pk).exists():
         when = local_label(slot.start, slot.clinic)
@@ -134,7 +146,9 @@ def appointment_cancel(request, appointment_id: int):
             messages.error(request, exc.message)
             return redirect("scheduling:appointment-detail", appointment.pk)
         when = local_label(appointment.start, appointment.clinic)
-        messages.success(request, f"Cancelled your appointment with Dr. {appointment.doctor.user.name} on {when}.")
+        whose = "the" if appointment.patient.is_dependent else "your"
+        messages.success(request, f"Cancelled {whose} appointment with Dr. {appointment.doctor.user.name} on {when}"
+                                  f"{_visit_for(appointment)}.")
         return redirect("scheduling:appointment-list")
     return render(request, "scheduling/appointment_cancel.html", {"appointment": appointment, "form": form})
 

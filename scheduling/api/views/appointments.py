@@ -39,8 +39,9 @@ IDEMPOTENCY_KEY_PATTERN = "^[\\u0020-\\u007e]*[\\u0021-\\u007e][\\u0020-\\u007e]
 
 
 def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
-    """A patient books for themselves; an admin names the patient. Another
-    patient's id is a 404 to a patient, so ids cannot be probed."""
+    """A patient books for themselves or names one of their dependents; an
+    admin names the patient. Anyone else's id is a 404 to a patient, so ids
+    cannot be probed."""
     if user.role == User.Role.ADMIN and patient_id is None:
         raise ValidationError({"patient_id": ["Required when an admin books on behalf of a patient."]})
     if patient_id is None or (user.role == User.Role.PATIENT and patient_id == user.patient.pk):
@@ -64,7 +65,7 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_book", tags=["appointments"],
-        summary="Book a place on a slot: a patient for themselves, an admin for patient_id.",
+        summary="Book a place on a slot: a patient for themselves or a dependent (patient_id), an admin for patient_id.",
         request=AppointmentBookInputSerializer,
         parameters=[
             OpenApiParameter(
@@ -86,13 +87,16 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
                 texts={
                     400: "VALIDATION_ERROR, e.g. patient_id missing for an admin, or a bad Idempotency-Key.",
                     403: "PERMISSION_DENIED: doctors cannot book.",
-                    404: "NOT_FOUND: no such slot, or no such patient (a patient may name only themselves).",
+                    404: "NOT_FOUND: no such slot, or no such patient (a patient may name only themselves or "
+                         "their dependents).",
                 },
                 conflict=BOOKING_CONFLICTS,
             ),
         },
         examples=[
             OpenApiExample("A patient books", value={"slot_id": 120, "reason_for_visit": "Chest pain on exertion"},
+                           request_only=True),
+            OpenApiExample("A patient books for their child", value={"slot_id": 120, "patient_id": 8},
                            request_only=True),
             OpenApiExample("An admin books for a patient", value={"slot_id": 120, "patient_id": 7},
                            request_only=True),
@@ -141,7 +145,8 @@ class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
 
 
 class PatientAppointmentListApi(AppointmentListApi):
-    """One patient's appointments: the patient themselves or an admin. Latest first."""
+    """One patient's appointments: the patient themselves (a dependent's
+    guardian) or an admin. Latest first."""
 
     permission_classes = [IsPatientOrAdmin]
 
