@@ -21,7 +21,7 @@ install: $(STAMP)
 run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite: SQLite by default, PostgreSQL when DATABASE_URL points there.
