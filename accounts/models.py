@@ -205,7 +205,8 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
-    allergies = models.TextField(blank=True)
+    # The limit is the API's and the portal's (their fields read it from here).
+    allergies = models.TextField(blank=True, max_length=2000)
     emergency_contact = models.CharField(max_length=200, blank=True, validators=[validate_emergency_contact])
     # The patient's own choice (profile page, PATCH /patients/{id}); the reminder
     # mails that honour it come later (issue 10).

@@ -57,3 +57,9 @@ def patient_is_readable(*, user: User, patient_id: int) -> bool:
     """Whether the user may read the patient's profile and medical summary (the
     rule of patient_list_for_user), in one query, for pages that show it only then."""
     return patient_list_for_user(user=user).filter(pk=patient_id).exists()
+
+
+def patient_profile_is_empty(*, patient: Patient) -> bool:
+    """True while the patient has filled in none of their medical profile (the
+    details their doctor reads before the visit): the portal prompts for it."""
+    return not (patient.date_of_birth or patient.blood_group or patient.allergies or patient.emergency_contact)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("profile/", views.profile, name="profile"),
     path("profile/access/", views.access_log, name="access-log"),
+    path("profile/prompt/dismiss/", views.profile_prompt_dismiss, name="profile-prompt-dismiss"),
 ]

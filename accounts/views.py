@@ -17,6 +17,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from accounts import services, two_factor
@@ -25,6 +26,7 @@ from accounts.exceptions import EmailTakenError, WeakPasswordError
 from accounts.forms import LoginForm, OtpCodeForm, ProfileForm, RegisterForm
 from accounts.middleware import session_verified
 from accounts.models import User
+from accounts.templatetags import profile_prompt
 from audit.selectors import audit_list_for_patient
 from audit.services import audit_read, audit_record
 from healthsvc.api.throttling import (
@@ -47,14 +49,38 @@ def _safe_next(request) -> str | None:
     return None
 
 
-def _throttled(request, throttle_class) -> str | None:
-    """The refusal when this client sent too many attempts: the same per-IP
-    budget as the API's login and register endpoints, so neither is a way around the other."""
+def retry_words(seconds: float | None) -> str:
+    """`in 45 seconds`, `in 1 minute`, `in 15 minutes`: when to try again."""
+    seconds = max(1, int(seconds or 60))
+    if seconds < 90:
+        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"in {minutes} minutes"
+
+
+def _throttled(request, throttle_class) -> int | None:
+    """The seconds to wait when this client sent too many attempts: the same
+    per-IP budget as the API's login and register endpoints, so neither is a way around the other."""
     throttle = throttle_class()
     if throttle.allow_request(request, None):
         return None
-    wait = throttle.wait()
-    return f"Too many attempts. Please try again in {int(wait or 60)} seconds."
+    return max(1, int(throttle.wait() or 60))
+
+
+def _refuse_throttled(request, render_page, wait: int):
+    """The form page again (`render_page()`: what was typed kept, passwords
+    never), 429 with Retry-After, saying when to retry."""
+    messages.error(request, f"Too many attempts. Nothing was sent. "
+                            f"Please try again {retry_words(wait)}; what you typed is kept below.")
+    response = render_page()
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _typed(request, *names) -> dict:
+    """What the visitor typed into these fields (never a password), to fill the form again."""
+    return {name: request.POST.get(name, "")[:500] for name in names}
 
 
 def _home_for(user) -> str:
@@ -63,16 +89,20 @@ def _home_for(user) -> str:
     return reverse("scheduling:home")
 
 
+PROFILE_PROMPT = ("Please complete your medical profile: your doctor sees it before the visit. "
+                  "You can do it later from “My profile”.")
+
+
 @sensitive_post_parameters("password1", "password2")
 def register(request):
     """A new patient account; the patient is logged in at once."""
     if request.user.is_authenticated:
         return redirect(_home_for(request.user))
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and (refusal := _throttled(request, RegisterRateThrottle)):
-        messages.error(request, refusal)
-        context = {"form": RegisterForm(), "next": _safe_next(request)}
-        return render(request, "accounts/register.html", context, status=429)
+    if request.method == "POST" and (wait := _throttled(request, RegisterRateThrottle)):
+        context = {"form": RegisterForm(initial=_typed(request, "name", "email", "mobile_no")),
+                   "next": _safe_next(request)}
+        return _refuse_throttled(request, lambda: render(request, "accounts/register.html", context), wait)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -86,7 +116,10 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.AccountBackend")
             messages.success(request, f"Welcome, {user.name}. Your account is ready.")
-            return redirect(_safe_next(request) or reverse("scheduling:home"))
+            if target := _safe_next(request):  # on the way to a booking: that first
+                return redirect(target)
+            messages.info(request, PROFILE_PROMPT)
+            return redirect("accounts:profile")
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)})
 
 
@@ -99,9 +132,9 @@ class LoginView(auth_views.LoginView):
         return _home_for(self.request.user)
 
     def post(self, request, *args, **kwargs):
-        if refusal := _throttled(request, LoginRateThrottle):
-            messages.error(request, refusal)
-            return self.render_to_response(self.get_context_data(form=self.authentication_form(request)), status=429)
+        if wait := _throttled(request, LoginRateThrottle):
+            form = self.authentication_form(request, initial=_typed(request, "username"))
+            return _refuse_throttled(request, lambda: self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -254,9 +287,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password-reset-done")
 
     def post(self, request, *args, **kwargs):
-        if refusal := _throttled(request, PasswordResetRateThrottle):
-            messages.error(request, refusal)
-            return self.render_to_response(self.get_context_data(form=self.get_form_class()()), status=429)
+        if wait := _throttled(request, PasswordResetRateThrottle):
+            form = self.get_form_class()(initial=_typed(request, "email"))
+            return _refuse_throttled(request, lambda: self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -302,6 +335,14 @@ def profile(request):
         return redirect("accounts:profile")
     audit_read(patient)
     return render(request, "accounts/profile.html", {"form": form, "patient": patient})
+
+
+@patient_required
+@require_POST
+def profile_prompt_dismiss(request):
+    """"Not now" on the notice asking for the medical profile: hidden for this session."""
+    request.session[profile_prompt.DISMISSED] = True
+    return redirect("scheduling:home")
 
 
 ACCESS_LOG_PER_PAGE = 25

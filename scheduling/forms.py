@@ -2,8 +2,8 @@
 
 from django import forms
 
-from healthsvc.forms import CalendarDateField
-from scheduling.models import Appointment, AvailabilityRule
+from healthsvc.forms import CalendarDateField, model_char_field
+from scheduling.models import Appointment, AvailabilityRule, Leave
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
@@ -41,18 +41,18 @@ class DayForm(forms.Form):
 
 
 class BookForm(forms.Form):
-    reason_for_visit = forms.CharField(
-        label="Reason for the visit", max_length=2000,
+    reason_for_visit = model_char_field(
+        Appointment, "reason_for_visit", label="Reason for the visit", required=True,
         help_text="A few words for the doctor, e.g. “chest pain when climbing stairs”. Your doctor and the clinic staff see it.",
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label="Why are you cancelling?", max_length=2000,
+    reason = model_char_field(
+        Appointment, "cancelled_reason", label="Why are you cancelling?", required=True,
         help_text="This helps the clinic offer the time to someone else.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -82,14 +82,14 @@ class OutcomeForm(forms.Form):
         choices=[("", "Not recorded yet"), *((status, OUTCOME_LABELS[status]) for status in OUTCOME_STATUSES)],
         help_text="Can be recorded once the visit has started.",
     )
-    notes = forms.CharField(
-        label="Clinical note", required=False, max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+    notes = model_char_field(
+        Appointment, "notes", label="Clinical note",
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Only you and clinic staff see this.",
     )
-    note_for_patient = forms.CharField(
-        label="Note for the patient", required=False, max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+    note_for_patient = model_char_field(
+        Appointment, "note_for_patient", label="Note for the patient",
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The patient sees this, e.g. “Take the tablets with food; come back in three months.”",
     )
 
@@ -113,18 +113,18 @@ class SlotCreateForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for the patient", max_length=2000,
+    reason = model_char_field(
+        Appointment, "cancelled_reason", label="Reason for the patient", required=True,
         help_text="The patient sees this, e.g. “Dr. Rao is away that day; please book another time.”",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class DoctorCancelForm(DeclineForm):
-    internal_note = forms.CharField(
-        label="Internal note", required=False, max_length=2000,
+    internal_note = model_char_field(
+        Appointment, "cancelled_internal_note", label="Internal note",
         help_text="Only you and clinic staff see this.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -187,8 +187,8 @@ class LeaveForm(forms.Form):
     from_time = MinuteTimeField(label="From", required=False,
                                 help_text="Leave both times empty for whole days.")
     until_time = MinuteTimeField(label="Until", required=False)
-    reason = forms.CharField(label="Note", required=False, max_length=200,
-                             help_text="For you and the clinic staff; patients do not see it.")
+    reason = model_char_field(Leave, "reason", label="Note",
+                              help_text="For you and the clinic staff; patients do not see it.")
 
     def clean(self):
         data = super().clean()
