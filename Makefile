@@ -15,7 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility check (package.json), when npm is here.
+NPM_STAMP := node_modules/.installed-stamp
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+install: $(STAMP) $(if $(shell command -v npm),$(NPM_STAMP))
 
 # Development server on an SQLite file (or DATABASE_URL), with demo data.
 run: export DEBUG ?= true
@@ -53,4 +59,4 @@ fault-drill-quick: install
 	$(BIN)/python bench/fault_drill.py --quick $(DRILL_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles .test-db-*.sqlite3*
+	rm -rf $(VENV) node_modules .pytest_cache staticfiles .test-db-*.sqlite3*
