@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from accounts import services, two_factor
-from accounts.decorators import patient_required
+from accounts.decorators import keeps_form_when_signed_out, patient_required
 from accounts.exceptions import EmailTakenError, WeakPasswordError
 from accounts.forms import LoginForm, OtpCodeForm, ProfileForm, RegisterForm
 from accounts.middleware import session_verified
@@ -324,11 +324,22 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return reverse("accounts:profile") if user.role == User.Role.PATIENT else _home_for(user)
 
 
+PROFILE_FIELDS = ("name", "mobile_no", "date_of_birth", "blood_group", "allergies", "emergency_contact",
+                  "wants_reminders")
+
+
+@keeps_form_when_signed_out(
+    fields=PROFILE_FIELDS, message="You were signed out; sign in and your changes are still here. Nothing was saved yet.",
+)
 @patient_required
 def profile(request):
     """The patient's contact details and medical information."""
     patient = request.user.patient
-    form = ProfileForm(request.POST or None, instance=patient)
+    draft = services.form_draft_take(user=request.user, page=request.path) if request.method == "GET" else None
+    if draft:
+        messages.info(request, "Your changes are filled in again. Nothing was saved yet: check them and save.")
+        draft["wants_reminders"] = bool(draft.get("wants_reminders"))
+    form = ProfileForm(request.POST or None, instance=patient, initial=draft)
     if request.method == "POST" and form.is_valid():
         services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")

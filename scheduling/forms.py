@@ -47,6 +47,15 @@ class BookForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
+    def __init__(self, *args, same_day_question: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if same_day_question:
+            # A second visit with the same doctor that day is allowed, but asked about first.
+            self.fields["also_same_day"] = forms.BooleanField(
+                label=same_day_question, required=True,
+                error_messages={"required": "Tick this box to book a second visit that day, or choose another time."},
+            )
+
 
 class CancelForm(forms.Form):
     reason = model_char_field(
