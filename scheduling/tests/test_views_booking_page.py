@@ -278,3 +278,11 @@ def test_over_long_reasons_are_refused_on_the_server(patient_client, patient, mo
     assert cancel.status_code == 200 and "reason" in cancel.context["form"].errors
     held.refresh_from_db()
     assert held.status == Appointment.Status.CONFIRMED
+
+
+def test_a_draft_waits_while_the_time_is_not_bookable(patient, other_patient, morning):
+    client, _ = _stale_post(morning, patient)
+    services.appointment_book(patient=other_patient, slot_id=morning.pk)  # filled meanwhile
+    client.force_login(patient.user)
+    assert "is no longer free" in _html(client.get(_book_url(morning)))
+    assert FormDraft.objects.filter(user=patient.user).exists()  # not spent on a page without the form

@@ -133,8 +133,7 @@ def appointment_book(request, slot_id: int):
     if (held := selectors.appointment_get_active_on_slot(patient=patient, slot_id=slot.pk)) is not None:
         return _render_held(request, slot, held, again=request.method == "POST")
     question = _same_day_question(slot, selectors.appointment_list_same_doctor_day(patient=patient, slot=slot))
-    initial = _restored_reason(request) if request.method == "GET" else {}
-    form = BookForm(request.POST or None, initial=initial, same_day_question=question)
+    form = BookForm(request.POST or None, same_day_question=question)
     if request.method == "POST" and form.is_valid():
         return _book(request, slot, patient, form)
     if not selectors.slot_list_bookable(doctor_id=slot.doctor_id).filter(pk=slot.pk).exists():
@@ -144,6 +143,8 @@ def appointment_book(request, slot_id: int):
     if (reason := _not_bookable_online(slot)) is not None:
         messages.warning(request, reason)
         return _render_book(request, slot, None, patient=patient)
+    if request.method == "GET" and (restored := _restored_reason(request)):
+        form = BookForm(initial=restored, same_day_question=question)
     return _render_book(request, slot, form)
 
 
