@@ -50,7 +50,7 @@ def _safe_next(request) -> str | None:
 
 
 def retry_words(seconds: float | None) -> str:
-    """`in 45 seconds`, `in 1 minute`, `in 15 minutes`: when to try again."""
+    """`in 45 seconds` (under a minute and a half), else `in 15 minutes` (rounded up): when to try again."""
     seconds = max(1, int(seconds or 60))
     if seconds < 90:
         return f"in {seconds} second{'s' if seconds != 1 else ''}"
