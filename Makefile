@@ -15,13 +15,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility check (package.json), when npm is here.
+NPM_STAMP := node_modules/.installed-stamp
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+install: $(STAMP) $(if $(shell command -v npm),$(NPM_STAMP))
 
 # Development server on an SQLite file (or DATABASE_URL), with demo data.
 run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite: SQLite by default, PostgreSQL when DATABASE_URL points there.
@@ -53,4 +59,4 @@ fault-drill-quick: install
 	$(BIN)/python bench/fault_drill.py --quick $(DRILL_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles .test-db-*.sqlite3*
+	rm -rf $(VENV) node_modules .pytest_cache staticfiles .test-db-*.sqlite3*

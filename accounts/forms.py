@@ -3,10 +3,14 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.core.validators import MaxLengthValidator
+from django.contrib.auth import password_validation
 from django.utils.html import format_html_join
 
-from accounts.models import Patient, validate_phone
+from accounts.models import Patient, User
+from healthsvc.forms import model_char_field, model_max_length
+
+# The API's limit on a password (accounts.api.serializers); hashing a longer one is work for nothing.
+PASSWORD_MAX_LENGTH = 128
 
 
 def _password_help() -> str:
@@ -14,18 +18,27 @@ def _password_help() -> str:
     return format_html_join("", '<span class="hint-line">{}</span>', rules)
 
 
+def _name_field():
+    return model_char_field(User, "name", label="Full name", widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+
+def _mobile_field():
+    return model_char_field(User, "mobile_no", label="Mobile number",
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+
+
 class RegisterForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    mobile_no = forms.CharField(
-        label="Mobile number", max_length=20, required=False, validators=[validate_phone],
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    name = _name_field()
+    email = forms.EmailField(max_length=model_max_length(User, "email"),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    mobile_no = _mobile_field()
     password1 = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password", strip=False, max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Repeat the password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Repeat the password", strip=False, max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -36,6 +49,14 @@ class RegisterForm(forms.Form):
         data = super().clean()
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "The two passwords differ.")
+        if data.get("password1"):
+            # The strength rules in the same round as the other fields' errors
+            # (accounts.services.user_register checks them again, the last word).
+            candidate = User(email=data.get("email") or "", name=data.get("name") or "")
+            try:
+                password_validation.validate_password(data["password1"], user=candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
         return data
 
 
@@ -55,11 +76,8 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     """Contact details (kept on the user) and medical information (on the patient)."""
 
-    name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    mobile_no = forms.CharField(
-        label="Mobile number", max_length=20, required=False, validators=[validate_phone],
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    name = _name_field()
+    mobile_no = _mobile_field()
 
     class Meta:
         model = Patient
@@ -87,12 +105,6 @@ class ProfileForm(forms.ModelForm):
         self.fields["name"].initial = user.name
         self.fields["mobile_no"].initial = user.mobile_no
         self.fields["blood_group"].choices = [("", "Not known"), *Patient.BloodGroup.choices]
-        # The API's limit (PatientUpdateInputSerializer). Setting max_length on a
-        # field already made adds no validator, so the validator is added too.
-        allergies = self.fields["allergies"]
-        allergies.max_length = 2000
-        allergies.validators.append(MaxLengthValidator(2000))
-        allergies.widget.attrs["maxlength"] = 2000
 
     def clean_emergency_contact(self):
         # The model field's validator (shared with the API) runs on the stripped value.
@@ -118,11 +130,7 @@ class DependentForm(forms.ModelForm):
         self.fields["name"].required = True
         self.fields["date_of_birth"].required = True
         self.fields["blood_group"].choices = [("", "Not known"), *Patient.BloodGroup.choices]
-        # The same limit as the profile's and the API's (PatientUpdateInputSerializer).
-        allergies = self.fields["allergies"]
-        allergies.max_length = 2000
-        allergies.validators.append(MaxLengthValidator(2000))
-        allergies.widget.attrs["maxlength"] = 2000
+        # The allergies limit comes from the model field, as the profile's and the API's.
 
     def clean_name(self):
         return self.cleaned_data["name"].strip()

@@ -37,6 +37,21 @@ def lockout_response(request, original_response=None, credentials=None):
             return original_response  # the view already answered with the envelope
         response = JsonResponse({"detail": LOCKED_MESSAGE, "error_code": "RATE_LIMITED"}, status=429)
     else:
-        response = render(request, "accounts/locked_out.html", {"minutes": retry_after_seconds() // 60}, status=429)
+        response = render(request, "accounts/locked_out.html", _locked_context(request), status=429)
     response["Retry-After"] = str(retry_after_seconds())
     return response
+
+
+def _locked_context(request) -> dict:
+    """The lockout page keeps the login form with the email as typed (never the
+    password), so the patient only adds the password when the pause is over."""
+    from django.utils.http import url_has_allowed_host_and_scheme  # noqa: PLC0415
+
+    from accounts.forms import LoginForm  # noqa: PLC0415 (forms import the models, loaded late)
+
+    email = (request.POST.get("username") or request.POST.get("email") or "")[:254] if request.method == "POST" else ""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = ""
+    return {"minutes": retry_after_seconds() // 60, "form": LoginForm(request, initial={"username": email}),
+            "next": target}

@@ -215,7 +215,8 @@ class Patient(LoadsWholeRowMixin, TimeStampedModel):
     )
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     blood_group = models.CharField(max_length=3, choices=BloodGroup.choices, null=True, blank=True)
-    allergies = models.TextField(blank=True)
+    # The limit is the API's and the portal's (their fields read it from here).
+    allergies = models.TextField(blank=True, max_length=2000)
     emergency_contact = models.CharField(max_length=200, blank=True, validators=[validate_emergency_contact])
     # The patient's own choice (profile page, PATCH /patients/{id}); the reminder
     # mails that honour it come later (issue 10).
@@ -337,3 +338,24 @@ class RefreshTokenRecord(models.Model):
 
     def __str__(self):
         return f"Refresh token {self.jti[:8]}…"
+
+
+class FormDraft(models.Model):
+    """What a user had typed into a portal form when it arrived after their
+    session had ended (the 15-minute idle logout): kept server-side against
+    that form's page, never in a URL, and given back only to the same user
+    once they sign in again (accounts.services.form_draft_take). Short-lived:
+    expired rows are pruned whenever a draft is saved."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="form_drafts")
+    page = models.CharField(max_length=200, help_text="The path of the form's page, e.g. /book/12/.")
+    data = models.JSONField(default=dict, help_text="The form's fields as typed (never a password).")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "page"], name="accounts_formdraft_one_per_user_page")]
+        indexes = [models.Index(fields=["expires_at"], name="accounts_formdraft_expires_idx")]
+
+    def __str__(self):
+        return f"Draft of {self.page} for user {self.user_id}"

@@ -83,3 +83,9 @@ def dependent_get(*, guardian: Patient, dependent_id: int) -> Patient:
         return dependent_list(guardian=guardian).get(pk=dependent_id)
     except Patient.DoesNotExist:
         raise PatientNotFoundError() from None
+
+
+def patient_profile_is_empty(*, patient: Patient) -> bool:
+    """True while the patient has filled in none of their medical profile (the
+    details their doctor reads before the visit): the portal prompts for it."""
+    return not (patient.date_of_birth or patient.blood_group or patient.allergies or patient.emergency_contact)

@@ -1,6 +1,9 @@
 """Writes for users and patient profiles."""
 
+from datetime import timedelta
+
 from django.contrib.auth import authenticate
+from django.core import signing
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,7 +22,7 @@ from accounts.exceptions import (
     WrongPasswordError,
 )
 from accounts.lockout import retry_after_seconds
-from accounts.models import Patient, TokenFamily, User
+from accounts.models import FormDraft, Patient, TokenFamily, User
 from audit.services import audit_record
 from healthsvc.exceptions import PermissionDeniedError
 
@@ -243,3 +246,60 @@ def dependent_update(*, dependent: Patient, by: User, **fields) -> Patient:
         dependent.save(update_fields=[*changes, "updated_at"])
     audit_record("update", obj=dependent, actor=by, detail={"fields": sorted(changes)})
     return dependent
+
+
+# --- what a signed-out form had typed (FormDraft) -------------------------------------
+
+DRAFT_SALT = "accounts.form-draft"
+# A form page may sit open this long and still keep what it sends after the
+# session ended; the draft then waits this long for the sign-in.
+DRAFT_TOKEN_MAX_AGE = 12 * 60 * 60
+DRAFT_KEEP = timedelta(hours=2)
+DRAFT_FIELD_MAX_CHARS = 5000
+
+
+def form_draft_token(*, user: User, page: str) -> str:
+    """The signed token a portal form carries: it names the user and the page,
+    so a form that arrives after the session ended can be kept for them."""
+    return signing.dumps({"u": user.pk, "p": page}, salt=DRAFT_SALT, compress=True)
+
+
+def form_draft_owner(*, token: str, page: str) -> int | None:
+    """The user id a draft token names, if it is genuine, recent and for this page."""
+    try:
+        payload = signing.loads(token, salt=DRAFT_SALT, max_age=DRAFT_TOKEN_MAX_AGE)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("p") != page or not isinstance(payload.get("u"), int):
+        return None
+    return payload["u"]
+
+
+def form_draft_save(*, user_id: int, page: str, data: dict[str, str]) -> FormDraft | None:
+    """Keep what was typed into the page's form for the user (replacing an older
+    draft of the same page); prunes expired drafts. None if the user is gone."""
+    form_draft_prune()
+    data = {name: str(value)[:DRAFT_FIELD_MAX_CHARS] for name, value in data.items()}
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        return None
+    draft, _ = FormDraft.objects.update_or_create(
+        user_id=user_id, page=page[:200], defaults={"data": data, "expires_at": timezone.now() + DRAFT_KEEP},
+    )
+    return draft
+
+
+def form_draft_take(*, user: User, page: str) -> dict[str, str] | None:
+    """What the user had typed into this page's form, once: the draft is
+    deleted as it is given back. Only the user's own and unexpired drafts."""
+    if not user.is_authenticated:
+        return None
+    draft = FormDraft.objects.filter(user=user, page=page[:200], expires_at__gt=timezone.now()).first()
+    if draft is None:
+        return None
+    draft.delete()
+    return draft.data
+
+
+def form_draft_prune() -> int:
+    """Delete every expired draft; the number deleted."""
+    return FormDraft.objects.filter(expires_at__lte=timezone.now()).delete()[0]

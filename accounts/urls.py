@@ -33,4 +33,5 @@ urlpatterns = [
     path("profile/family/<int:dependent_id>/", views.dependent_edit, name="dependent-edit"),
     path("profile/family/<int:dependent_id>/access/", views.access_log, name="dependent-access-log"),
     path("profile/access/", views.access_log, name="access-log"),
+    path("profile/prompt/dismiss/", views.profile_prompt_dismiss, name="profile-prompt-dismiss"),
 ]

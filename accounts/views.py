@@ -18,15 +18,17 @@ from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from accounts import services, two_factor
-from accounts.decorators import patient_required
+from accounts.decorators import keeps_form_when_signed_out, patient_required
 from accounts.exceptions import EmailTakenError, PatientNotFoundError, WeakPasswordError
 from accounts.forms import DependentForm, LoginForm, OtpCodeForm, ProfileForm, RegisterForm
 from accounts.middleware import session_verified
 from accounts.models import User
 from accounts.selectors import dependent_get, dependent_list
+from accounts.templatetags import profile_prompt
 from audit.selectors import audit_list_for_patient
 from audit.services import audit_read, audit_record
 from healthsvc.api.throttling import (
@@ -49,14 +51,38 @@ def _safe_next(request) -> str | None:
     return None
 
 
-def _throttled(request, throttle_class) -> str | None:
-    """The refusal when this client sent too many attempts: the same per-IP
-    budget as the API's login and register endpoints, so neither is a way around the other."""
+def retry_words(seconds: float | None) -> str:
+    """`in 45 seconds` (under a minute and a half), else `in 15 minutes` (rounded up): when to try again."""
+    seconds = max(1, int(seconds or 60))
+    if seconds < 90:
+        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"in {minutes} minutes"
+
+
+def _throttled(request, throttle_class) -> int | None:
+    """The seconds to wait when this client sent too many attempts: the same
+    per-IP budget as the API's login and register endpoints, so neither is a way around the other."""
     throttle = throttle_class()
     if throttle.allow_request(request, None):
         return None
-    wait = throttle.wait()
-    return f"Too many attempts. Please try again in {int(wait or 60)} seconds."
+    return max(1, int(throttle.wait() or 60))
+
+
+def _refuse_throttled(request, render_page, wait: int):
+    """The form page again (`render_page()`: what was typed kept, passwords
+    never), 429 with Retry-After, saying when to retry."""
+    messages.error(request, f"Too many attempts. Nothing was sent. "
+                            f"Please try again {retry_words(wait)}; what you typed is kept below.")
+    response = render_page()
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _typed(request, *names) -> dict:
+    """What the visitor typed into these fields (never a password), to fill the form again."""
+    return {name: request.POST.get(name, "")[:500] for name in names}
 
 
 def _home_for(user) -> str:
@@ -65,16 +91,20 @@ def _home_for(user) -> str:
     return reverse("scheduling:home")
 
 
+PROFILE_PROMPT = ("Please complete your medical profile: your doctor sees it before the visit. "
+                  "You can do it later from “My profile”.")
+
+
 @sensitive_post_parameters("password1", "password2")
 def register(request):
     """A new patient account; the patient is logged in at once."""
     if request.user.is_authenticated:
         return redirect(_home_for(request.user))
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and (refusal := _throttled(request, RegisterRateThrottle)):
-        messages.error(request, refusal)
-        context = {"form": RegisterForm(), "next": _safe_next(request)}
-        return render(request, "accounts/register.html", context, status=429)
+    if request.method == "POST" and (wait := _throttled(request, RegisterRateThrottle)):
+        context = {"form": RegisterForm(initial=_typed(request, "name", "email", "mobile_no")),
+                   "next": _safe_next(request)}
+        return _refuse_throttled(request, lambda: render(request, "accounts/register.html", context), wait)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -88,7 +118,10 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.AccountBackend")
             messages.success(request, f"Welcome, {user.name}. Your account is ready.")
-            return redirect(_safe_next(request) or reverse("scheduling:home"))
+            if target := _safe_next(request):  # on the way to a booking: that first
+                return redirect(target)
+            messages.info(request, PROFILE_PROMPT)
+            return redirect("accounts:profile")
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request)})
 
 
@@ -101,9 +134,9 @@ class LoginView(auth_views.LoginView):
         return _home_for(self.request.user)
 
     def post(self, request, *args, **kwargs):
-        if refusal := _throttled(request, LoginRateThrottle):
-            messages.error(request, refusal)
-            return self.render_to_response(self.get_context_data(form=self.authentication_form(request)), status=429)
+        if wait := _throttled(request, LoginRateThrottle):
+            form = self.authentication_form(request, initial=_typed(request, "username"))
+            return _refuse_throttled(request, lambda: self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -256,9 +289,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password-reset-done")
 
     def post(self, request, *args, **kwargs):
-        if refusal := _throttled(request, PasswordResetRateThrottle):
-            messages.error(request, refusal)
-            return self.render_to_response(self.get_context_data(form=self.get_form_class()()), status=429)
+        if wait := _throttled(request, PasswordResetRateThrottle):
+            form = self.get_form_class()(initial=_typed(request, "email"))
+            return _refuse_throttled(request, lambda: self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -293,11 +326,22 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return reverse("accounts:profile") if user.role == User.Role.PATIENT else _home_for(user)
 
 
+PROFILE_FIELDS = ("name", "mobile_no", "date_of_birth", "blood_group", "allergies", "emergency_contact",
+                  "wants_reminders")
+
+
+@keeps_form_when_signed_out(
+    fields=PROFILE_FIELDS, message="You were signed out; sign in and your changes are still here. Nothing was saved yet.",
+)
 @patient_required
 def profile(request):
     """The patient's contact details and medical information."""
     patient = request.user.patient
-    form = ProfileForm(request.POST or None, instance=patient)
+    draft = services.form_draft_take(user=request.user, page=request.path) if request.method == "GET" else None
+    if draft:
+        messages.info(request, "Your changes are filled in again. Nothing was saved yet: check them and save.")
+        draft["wants_reminders"] = bool(draft.get("wants_reminders"))
+    form = ProfileForm(request.POST or None, instance=patient, initial=draft)
     if request.method == "POST" and form.is_valid():
         services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
@@ -328,6 +372,14 @@ def dependent_edit(request, dependent_id: int | None = None):
     if dependent is not None and request.method == "GET":
         audit_read(dependent)
     return render(request, "accounts/dependent_form.html", {"form": form, "dependent": dependent})
+
+
+@patient_required
+@require_POST
+def profile_prompt_dismiss(request):
+    """"Not now" on the notice asking for the medical profile: hidden for this session."""
+    request.session[profile_prompt.DISMISSED] = True
+    return redirect("scheduling:home")
 
 
 ACCESS_LOG_PER_PAGE = 25

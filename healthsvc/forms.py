@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from healthsvc.exceptions import ApplicationError
@@ -13,6 +14,22 @@ from healthsvc.exceptions import ApplicationError
 # in some zone (9999-12-31 23:00 in New York is year 10000 in UTC).
 YEARS_BACK = 100
 YEARS_AHEAD = 10
+
+
+def model_char_field(model, name: str, **kwargs) -> forms.CharField:
+    """A form field with the model field's length limit and validators (the
+    API's serializers read the same ones): one definition of each rule, on
+    the model, enforced by the server whatever the browser's maxlength says."""
+    field = model._meta.get_field(name)
+    kwargs.setdefault("max_length", field.max_length)
+    kwargs.setdefault("required", not field.blank)
+    kwargs.setdefault("validators", [v for v in field.validators if not isinstance(v, MaxLengthValidator)])
+    return forms.CharField(**kwargs)
+
+
+def model_max_length(model, name: str) -> int | None:
+    """The model field's max_length, for a serializer or form that cannot use model_char_field."""
+    return model._meta.get_field(name).max_length
 
 
 class CalendarDateField(forms.DateField):

@@ -100,3 +100,42 @@ def uri_too_long(request):
 def bad_content_length(request):
     return _refusal(request, 400, "Malformed request: Content-Length is not a number of bytes.", "VALIDATION_ERROR",
                     "400.html")
+
+
+def _same_origin_path(request, url: str) -> str | None:
+    """The path (and query) of `url` when it is a page of this site, else None."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from django.utils.http import url_has_allowed_host_and_scheme  # noqa: PLC0415
+
+    if not url or not url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+        return None
+    parts = urlsplit(url)
+    if parts.path.startswith("/api/") or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent from a stale page (its token belonged to
+    a session that has ended, or the cookie was changed elsewhere). Nothing
+    was saved; the page says so and offers the way back: the page the form was
+    on (same-origin Referer only), and signing in again when signed out. The
+    API is JWT (DRF's views are CSRF-exempt); an /api/ request gets the envelope."""
+    if _is_api(request):
+        return JsonResponse({"detail": "CSRF check failed.", "error_code": "PERMISSION_DENIED"}, status=403)
+    from django.shortcuts import render  # noqa: PLC0415
+    from django.urls import reverse  # noqa: PLC0415
+
+    home = reverse("scheduling:home")
+    login_path = reverse("accounts:login")
+    back = _same_origin_path(request, request.META.get("HTTP_REFERER", "")) or home
+    if back.startswith(login_path):  # a stale login form: signing in again is the way back
+        back = home
+    user = getattr(request, "user", None)
+    context = {
+        "back_url": back, "home_url": home, "is_home": back == home,
+        "signed_in": bool(user and user.is_authenticated), "login_path": login_path,
+    }
+    logger.info("csrf failure on %s: %s", request.path, reason)
+    return render(request, "403_csrf.html", context, status=403)

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from healthsvc.forms import CalendarDateField
-from scheduling.models import Appointment, AvailabilityRule
+from healthsvc.forms import CalendarDateField, model_char_field
+from scheduling.models import Appointment, AvailabilityRule, Leave
 from scheduling.services.lifecycle import OUTCOME_STATUSES
 from scheduling.services.slots import MAX_CAPACITY
 
@@ -41,15 +41,17 @@ class DayForm(forms.Form):
 
 
 class BookForm(forms.Form):
-    reason_for_visit = forms.CharField(
-        label="Reason for the visit", max_length=2000,
+    reason_for_visit = model_char_field(
+        Appointment, "reason_for_visit", label="Reason for the visit", required=True,
         help_text="A few words for the doctor, e.g. “chest pain when climbing stairs”. Your doctor and the clinic staff see it.",
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, patient=None, dependents=(), **kwargs):
+    def __init__(self, *args, patient=None, dependents=(), same_day_question: str | None = None, **kwargs):
         """With `dependents` (the booking patient's family members), asks whom
-        the visit is for: the patient by default; `cleaned_data["patient"]`."""
+        the visit is for: the patient by default; `cleaned_data["patient"]`.
+        With `same_day_question`, a second visit with the same doctor that day
+        is allowed, but asked about first."""
         super().__init__(*args, **kwargs)
         self._patients = {patient.pk: patient, **{d.pk: d for d in dependents}} if patient is not None else {}
         if dependents:
@@ -59,16 +61,21 @@ class BookForm(forms.Form):
                 error_messages={"invalid_choice": "Choose yourself or one of your family members."},
             )
             self.order_fields(["patient", "reason_for_visit"])
+        if same_day_question:
+            self.fields["also_same_day"] = forms.BooleanField(
+                label=same_day_question, required=True,
+                error_messages={"required": "Tick this box to book a second visit that day, or choose another time."},
+            )
 
     def clean_patient(self):
         return self._patients[self.cleaned_data["patient"]]
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label="Why are you cancelling?", max_length=2000,
+    reason = model_char_field(
+        Appointment, "cancelled_reason", label="Why are you cancelling?", required=True,
         help_text="This helps the clinic offer the time to someone else.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -98,14 +105,14 @@ class OutcomeForm(forms.Form):
         choices=[("", "Not recorded yet"), *((status, OUTCOME_LABELS[status]) for status in OUTCOME_STATUSES)],
         help_text="Can be recorded once the visit has started.",
     )
-    notes = forms.CharField(
-        label="Clinical note", required=False, max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+    notes = model_char_field(
+        Appointment, "notes", label="Clinical note",
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Only you and clinic staff see this.",
     )
-    note_for_patient = forms.CharField(
-        label="Note for the patient", required=False, max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+    note_for_patient = model_char_field(
+        Appointment, "note_for_patient", label="Note for the patient",
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The patient sees this, e.g. “Take the tablets with food; come back in three months.”",
     )
 
@@ -129,18 +136,18 @@ class SlotCreateForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for the patient", max_length=2000,
+    reason = model_char_field(
+        Appointment, "cancelled_reason", label="Reason for the patient", required=True,
         help_text="The patient sees this, e.g. “Dr. Rao is away that day; please book another time.”",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class DoctorCancelForm(DeclineForm):
-    internal_note = forms.CharField(
-        label="Internal note", required=False, max_length=2000,
+    internal_note = model_char_field(
+        Appointment, "cancelled_internal_note", label="Internal note",
         help_text="Only you and clinic staff see this.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -203,8 +210,8 @@ class LeaveForm(forms.Form):
     from_time = MinuteTimeField(label="From", required=False,
                                 help_text="Leave both times empty for whole days.")
     until_time = MinuteTimeField(label="Until", required=False)
-    reason = forms.CharField(label="Note", required=False, max_length=200,
-                             help_text="For you and the clinic staff; patients do not see it.")
+    reason = model_char_field(Leave, "reason", label="Note",
+                              help_text="For you and the clinic staff; patients do not see it.")
 
     def clean(self):
         data = super().clean()

@@ -14,7 +14,7 @@ from accounts.selectors import patient_ids_in_care_of
 from clinics.models import Clinic, Doctor
 from clinics.search import search_terms_parse
 from clinics.selectors import doctor_list
-from healthsvc.timezones import local_date_bounds
+from healthsvc.timezones import local_date_bounds, local_day_bounds
 from scheduling.exceptions import (
     AppointmentNotFoundError,
     AvailabilityRuleNotFoundError,
@@ -475,3 +475,33 @@ def waitlist_entry_get_for_user(*, user: User, entry_id: int) -> WaitlistEntry:
         return waitlist_entry_list_for_user(user=user).get(pk=entry_id)
     except WaitlistEntry.DoesNotExist:
         raise WaitlistEntryNotFoundError() from None
+
+
+# --- what the patient already holds, for the booking page (before they submit) -------
+# The booking core (services.booking) refuses the same things under its locks,
+# with the database constraints behind it; these only let the page say so first.
+
+
+def appointment_get_active_on_slot(*, patient, slot_id: int) -> Appointment | None:
+    """The patient's active (pending or confirmed) appointment on this slot, if any."""
+    return (Appointment.objects.filter(patient=patient, slot_id=slot_id, status__in=Appointment.ACTIVE_STATUSES)
+            .select_related("doctor__user", "clinic").first())
+
+
+def appointment_list_same_doctor_day(*, patient, slot: AppointmentSlot) -> list[Appointment]:
+    """The patient's other active appointments with the slot's doctor on the
+    slot's local day (the clinic's calendar), earliest first."""
+    day_start, day_end = local_day_bounds(slot.start, slot.clinic.tzinfo)
+    return list(
+        Appointment.objects.filter(patient=patient, doctor_id=slot.doctor_id, status__in=Appointment.ACTIVE_STATUSES,
+                                   start__gte=day_start, start__lt=day_end)
+        .exclude(slot_id=slot.pk).select_related("clinic").order_by("start", "id")
+    )
+
+
+def appointment_get_next_with_doctor(*, patient, doctor_id: int) -> Appointment | None:
+    """The patient's next active appointment with this doctor that has not
+    started (one they could move instead of booking another), if any."""
+    return (Appointment.objects.filter(patient=patient, doctor_id=doctor_id, status__in=Appointment.ACTIVE_STATUSES,
+                                       start__gt=timezone.now())
+            .select_related("clinic").order_by("start", "id").first())

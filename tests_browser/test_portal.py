@@ -85,7 +85,12 @@ def test_patient_registers_searches_books_sees_and_cancels_and_the_doctor_sees_i
     page.get_by_label("Repeat the password").fill("a-long-and-unusual-passphrase-42")
     shot(page, "desktop-02-register")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("status")).to_contain_text("Welcome, Nina Newcomer")
+    expect(page.get_by_role("status").first).to_contain_text("Welcome, Nina Newcomer")
+    # A new patient is asked for their medical profile first, with the reason; it can wait.
+    expect(page.get_by_role("heading", name="My profile")).to_be_visible()
+    expect(page.get_by_text("your doctor sees it before the visit")).to_be_visible()
+    page.get_by_role("link", name="healthsvc").click()
+    expect(page.get_by_role("heading", name="Complete your medical profile")).to_be_visible()
 
     # Search for a cardiologist.
     page.get_by_label("Specialty", exact=True).select_option("Cardiology")

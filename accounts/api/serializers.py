@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Patient, User, validate_birth_date, validate_emergency_contact, validate_phone
 from healthsvc.api.serializers import InputSerializer
+from healthsvc.forms import model_max_length
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
@@ -99,12 +100,14 @@ class BirthDateField(serializers.DateField):
 
 
 class PatientUpdateInputSerializer(InputSerializer):
-    name = serializers.CharField(max_length=150)
-    mobile_no = serializers.CharField(max_length=20, allow_blank=True, validators=[validate_phone])
+    name = serializers.CharField(max_length=model_max_length(User, "name"))
+    mobile_no = serializers.CharField(max_length=model_max_length(User, "mobile_no"), allow_blank=True,
+                                      validators=[validate_phone])
     date_of_birth = BirthDateField(allow_null=True)
     blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True)
-    allergies = serializers.CharField(max_length=2000, allow_blank=True)
-    emergency_contact = serializers.CharField(max_length=200, allow_blank=True,
+    allergies = serializers.CharField(max_length=model_max_length(Patient, "allergies"), allow_blank=True)
+    emergency_contact = serializers.CharField(max_length=model_max_length(Patient, "emergency_contact"),
+                                              allow_blank=True,
                                               validators=[validate_emergency_contact])
     # Our extension of the contract, so optional even for PUT: a client that
     # does not know it leaves the patient's choice as it is.

@@ -35,7 +35,7 @@ def test_register_page_renders_with_labelled_fields(client):
 
 def test_register_creates_a_logged_in_patient(client):
     response = _register(client)
-    assert response.status_code == 302 and response.url == reverse("scheduling:home")
+    assert response.status_code == 302 and response.url == reverse("accounts:profile")  # prompted for it
     user = User.objects.get(email="nina@example.com")
     assert user.role == User.Role.PATIENT and Patient.objects.filter(user=user).exists()
     assert client.session[SESSION_KEY] == str(user.pk)
@@ -49,7 +49,7 @@ def test_register_returns_to_a_safe_next_page_only(client, slot):
     assert _register(client, next=book).url == book
     client.logout()
     response = _register(client, email="evil@example.com", next="https://evil.example/")
-    assert response.url == reverse("scheduling:home")
+    assert response.url == reverse("accounts:profile")  # not the foreign page: the new patient's own
 
 
 def test_register_with_a_taken_email_shows_the_error(client, patient):

@@ -49,6 +49,8 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A stale form (its session ended) gets a page saying nothing was saved, with the way back.
+CSRF_FAILURE_VIEW = "healthsvc.views.csrf_failure"
 
 INSTALLED_APPS = [
     "accounts.admin_apps.StaffAdminConfig",  # django.contrib.admin with a second factor required

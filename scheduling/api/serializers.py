@@ -20,6 +20,7 @@ from healthsvc.api.fields import (
     WallTimeField,
 )
 from healthsvc.api.serializers import InputSerializer
+from healthsvc.forms import model_max_length
 from scheduling import selectors
 from scheduling.models import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, Appointment, Leave, WaitlistEntry
 from scheduling.services.lifecycle import OUTCOME_STATUSES
@@ -189,10 +190,11 @@ class AppointmentCancelInputSerializer(InputSerializer):
     """Why the appointment is cancelled (optional): a reason for the patient,
     and an internal note for the doctor and staff (not from a patient)."""
 
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
-                                   help_text="Shown to the patient.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Shown to the patient.",
+                                   max_length=model_max_length(Appointment, "cancelled_reason"))
     internal_note = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000, default="",
+        required=False, allow_blank=True, max_length=model_max_length(Appointment, "cancelled_internal_note"),
+        default="",
         help_text="Only the doctor and staff see it; a patient sending one gets 403.",
     )
 
@@ -200,7 +202,8 @@ class AppointmentCancelInputSerializer(InputSerializer):
 class AppointmentDeclineInputSerializer(InputSerializer):
     """Why the pending booking is turned down; shown to the patient."""
 
-    reason = serializers.CharField(max_length=2000, help_text="Shown to the patient.")
+    reason = serializers.CharField(max_length=model_max_length(Appointment, "cancelled_reason"),
+                                   help_text="Shown to the patient.")
 
 
 class AppointmentRescheduleInputSerializer(InputSerializer):
@@ -220,9 +223,10 @@ class AppointmentOutcomeInputSerializer(InputSerializer):
     patient; at least one of them."""
 
     status = OutcomeStatusField(required=False, help_text="completed or no_show, once the visit has started.")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000,
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=model_max_length(Appointment, "notes"),
                                   help_text="Clinical note: only the doctor and staff see it.")
-    note_for_patient = serializers.CharField(required=False, allow_blank=True, max_length=5000,
+    note_for_patient = serializers.CharField(required=False, allow_blank=True,
+                                             max_length=model_max_length(Appointment, "note_for_patient"),
                                              help_text="The patient sees this.")
 
     def validate(self, attrs):

@@ -329,3 +329,32 @@ def test_the_doctor_sees_whom_the_visit_is_for(client, doctor, childs_visit):
     day = childs_visit.start.astimezone(doctor.clinic.tzinfo).date()
     day_html = _html(client.get(f"{reverse('scheduling:doctor-day')}?date={day:%Y-%m-%d}"))
     assert "Maya Shah (family member of Pat Patient)" in day_html
+
+
+def test_a_time_the_patient_holds_can_still_be_booked_for_a_family_member(patient_client, patient, child, doctor):
+    """The holder's own visit is "This is your appointment" only without family:
+    with family members the page says they hold it and offers it for one of them;
+    choosing themselves again books nothing more."""
+    slot = SlotFactory(doctor=doctor, capacity=2)
+    services.appointment_book(patient=patient, slot_id=slot.pk)
+    url = reverse("scheduling:appointment-book", args=[slot.pk])
+    html = _html(patient_client.get(url))
+    assert "You already hold this time" in html and "Who is this visit for?" in html
+    again = patient_client.post(url, {"patient": patient.pk, "reason_for_visit": "Check"})
+    assert again.status_code == 200 and "You already booked this" in _html(again)
+    assert Appointment.objects.filter(slot=slot).count() == 1
+    booked = patient_client.post(url, {"patient": child.pk, "reason_for_visit": "Fever"})
+    assert booked.status_code == 302
+    assert sorted(Appointment.objects.filter(slot=slot).values_list("patient_id", flat=True)) == sorted(
+        [patient.pk, child.pk])
+
+
+def test_the_same_day_question_is_about_the_person_the_visit_is_for(patient_client, patient, child, doctor):
+    """The parent's own visit that day asks nothing of the child's booking."""
+    first = SlotFactory(doctor=doctor)
+    services.appointment_book(patient=patient, slot_id=first.pk)
+    later = SlotFactory(doctor=doctor, start=first.start + timedelta(hours=2))
+    response = patient_client.post(reverse("scheduling:appointment-book", args=[later.pk]),
+                                   {"patient": child.pk, "reason_for_visit": "Fever"})
+    assert response.status_code == 302, _html(response)
+    assert Appointment.objects.get(slot=later).patient_id == child.pk

@@ -88,3 +88,36 @@ def test_seed_demo_gives_every_clinic_a_day_with_visits_in_its_own_calendar():
         assert today.count() >= 2
         assert today.filter(start__lt=timezone.now()).exists() or timezone.now() - start < timedelta(hours=2)
         assert today.filter(start__gt=timezone.now()).exists() or end - timezone.now() < timedelta(hours=3)
+
+
+def test_seed_demo_prints_the_address_it_was_given(capsys, monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    call_command("seed_demo", host="192.168.1.20", port="8123")
+    out = capsys.readouterr().out
+    assert "http://192.168.1.20:8123/admin/" in out and "Portal   http://192.168.1.20:8123/" in out
+    assert "8000" not in out
+
+
+def test_seed_demo_takes_host_and_port_from_the_environment(capsys, monkeypatch):
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "9001")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    # A wildcard listen address is reached as localhost.
+    assert "http://localhost:9001/admin/" in out and "127.0.0.1:8000" not in out
+
+
+def test_seed_demo_defaults_to_the_makefile_address(capsys, monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    call_command("seed_demo")
+    assert "http://127.0.0.1:8000/admin/" in capsys.readouterr().out
+
+
+def test_make_run_passes_its_host_and_port_to_seed_demo():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "seed_demo --host $(HOST) --port $(PORT)" in makefile
+    assert "runserver $(HOST):$(PORT)" in makefile

@@ -187,9 +187,12 @@ def test_unbookable_slot_is_refused_with_nothing_booked(patient_client, patient,
     assert not Appointment.objects.exists()
 
 
-def test_booking_the_same_slot_twice_is_refused(patient_client, booked, slot):
+def test_booking_the_same_slot_twice_says_you_already_booked_it(patient_client, booked, slot):
+    # Back after booking and submit again: not an error, the appointment they hold (issue 12).
     response = patient_client.post(reverse("scheduling:appointment-book", args=[slot.pk]), {"reason_for_visit": "x"})
-    assert response.status_code == 409
+    html = _html(response)
+    assert response.status_code == 200
+    assert "You already booked this." in html and reverse("scheduling:appointment-detail", args=[booked.pk]) in html
     assert Appointment.objects.count() == 1
 
 

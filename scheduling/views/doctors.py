@@ -140,7 +140,8 @@ def _cancel_or_decline(request, appointment_id: int, *, decline: bool):
     appointment = appointment_or_404(request, appointment_id)
     form = (DeclineForm if decline else DoctorCancelForm)(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please give the patient a reason.")
+        limit = form.fields["reason"].max_length
+        messages.error(request, f"Please give the patient a reason, of at most {limit} characters.")
         return redirect("scheduling:doctor-appointment", appointment.pk)
     service = services.appointment_decline if decline else services.appointment_cancel
     # A decline carries the reason only; a cancel may add a note for the doctor and staff.

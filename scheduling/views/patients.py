@@ -11,15 +11,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from accounts.decorators import patient_required
+from accounts.decorators import keeps_form_when_signed_out, patient_required
 from accounts.models import User
 from accounts.selectors import dependent_list
-from audit.services import audit_list
+from accounts.services import form_draft_take
+from audit.services import audit_list, audit_read
 from healthsvc.exceptions import ApplicationError
 from scheduling import selectors, services
-from scheduling.exceptions import BookingTooSoonError, CancellationWindowPassedError, SlotNotFoundError
+from scheduling.exceptions import (
+    AlreadyBookedError,
+    BookingTooSoonError,
+    CancellationWindowPassedError,
+    SlotNotFoundError,
+)
 from scheduling.forms import BookForm, CancelForm, RescheduleForm
 from scheduling.ics import appointment_to_ics, check_calendar_offered
 from scheduling.models import Appointment
@@ -32,10 +39,38 @@ OTHER_TIMES = 8
 PAST_PER_PAGE = 20
 
 
-def _render_book(request, slot, form, *, status=200):
-    other_times = selectors.slot_list_open_to_patients(doctor_id=slot.doctor_id).exclude(pk=slot.pk)[:OTHER_TIMES]
-    context = {"slot": slot, "doctor": slot.doctor, "clinic": slot.clinic, "form": form, "other_times": other_times}
+def _render_book(request, slot, form, *, patient=None, held=None, status=200):
+    """The booking page: the form (`form`), the patient's own appointment on
+    this time (`held`), or the refusal with other times (neither); after a
+    refusal, the other times move the patient's next visit with this doctor
+    (if they have one) rather than add one."""
+    move_from = None
+    if form is None and held is None and patient is not None:
+        move_from = selectors.appointment_get_next_with_doctor(patient=patient, doctor_id=slot.doctor_id)
+    other_times = selectors.slot_list_open_to_patients(doctor_id=slot.doctor_id).exclude(pk=slot.pk)
+    if move_from is not None:
+        other_times = other_times.exclude(pk=move_from.slot_id)
+    context = {"slot": slot, "doctor": slot.doctor, "clinic": slot.clinic, "form": form, "held": held,
+               "move_from": move_from, "other_times": other_times[:OTHER_TIMES] if held is None else []}
     return render(request, "scheduling/appointment_book.html", context, status=status)
+
+
+def _render_held(request, slot, held, *, again: bool):
+    """"This is your appointment": the time the patient already holds, with its
+    link; after Back and a second submit, "You already booked this"."""
+    if again:
+        messages.info(request, "You already booked this. Nothing more was booked; your appointment is below.")
+    else:
+        audit_read(held)
+    return _render_book(request, slot, None, held=held)
+
+
+def _same_day_question(slot, same_day: list[Appointment]) -> str | None:
+    """The question before a second visit with the doctor that local day, if one is held."""
+    if not same_day:
+        return None
+    times = " and ".join(f"{timezone.localtime(a.start, slot.clinic.tzinfo):%H:%M}" for a in same_day)
+    return f"You already see Dr. {slot.doctor.user.name} on that day at {times} — book another?"
 
 
 def _not_bookable_online(slot) -> str | None:
@@ -50,10 +85,16 @@ def _not_bookable_online(slot) -> str | None:
     return f"{when} is not open for booking yet. Please choose an earlier time."
 
 
-def _for_whom(request) -> dict:
-    """BookForm's choice of whom the visit is for: the patient or a family member."""
-    patient = request.user.patient
-    return {"patient": patient, "dependents": list(dependent_list(guardian=patient))}
+def _for_whom(request) -> tuple:
+    """The account holder, their family members, and whom this request's visit
+    is for: the family member chosen in the POSTed form, else the holder."""
+    holder = request.user.patient
+    dependents = list(dependent_list(guardian=holder))
+    chosen = holder
+    if request.method == "POST" and dependents:
+        wanted = request.POST.get("patient", "")
+        chosen = next((d for d in dependents if str(d.pk) == wanted), holder)
+    return holder, dependents, chosen
 
 
 def _visit_for(appointment: Appointment) -> str:
@@ -61,36 +102,71 @@ def _visit_for(appointment: Appointment) -> str:
     return f", for {appointment.patient.display_name}" if appointment.patient.is_dependent else ""
 
 
+def _book(request, slot, patient, form):
+    """POST with a valid form: book through the core; a refusal is the page again (409)."""
+    try:
+        appointment = services.appointment_book(
+            patient=patient, slot_id=slot.pk, reason=form.cleaned_data["reason_for_visit"], booked_by=request.user,
+        )
+    except AlreadyBookedError:  # a second tab booked it a moment ago
+        held = selectors.appointment_get_active_on_slot(patient=patient, slot_id=slot.pk)
+        if held is not None:
+            return _render_held(request, slot, held, again=True)
+        raise
+    except ApplicationError as exc:
+        messages.error(request, refusal_text(exc, slot, outcome="Nothing was booked."))
+        return _render_book(request, slot, None, patient=patient, status=409)
+    booked = f"Dr. {slot.doctor.user.name}, {local_label(slot.start, slot.clinic)}{_visit_for(appointment)}"
+    if appointment.status == Appointment.Status.PENDING:
+        messages.success(request, f"Requested: {booked}. The place is held for you until the doctor confirms.")
+    else:
+        messages.success(request, f"Booked: {booked}.")
+    return redirect("scheduling:appointment-detail", appointment.pk)
+
+
+def _restored_reason(request) -> dict:
+    """The reason typed before the idle logout, given back once to the same user."""
+    draft = form_draft_take(user=request.user, page=request.path)
+    if not draft or not draft.get("reason_for_visit"):
+        return {}
+    messages.info(request, "Your reason for the visit is filled in again. Nothing was booked yet: check it and book.")
+    return {"reason_for_visit": draft["reason_for_visit"]}
+
+
+@keeps_form_when_signed_out(
+    fields=("reason_for_visit",),
+    message="You were signed out; sign in and your booking is still here. Nothing was booked yet.",
+)
 @patient_required
 def appointment_book(request, slot_id: int):
-    """Confirm a time with the reason for the visit; POST books it."""
+    """Confirm a time with the reason for the visit (and, with family members,
+    whom it is for); POST books it. A time the patient already holds is shown
+    as theirs (an account with family members may still book it for one of
+    them); a second visit with the same doctor that day needs a tick first."""
     try:
         slot = selectors.slot_get(slot_id=slot_id, include_inactive=True)
     except SlotNotFoundError:
         raise Http404("Slot not found.") from None
-    form = BookForm(request.POST or None, **_for_whom(request))
+    holder, dependents, patient = _for_whom(request)
+    held = selectors.appointment_get_active_on_slot(patient=patient, slot_id=slot.pk)
+    if held is not None and (request.method == "POST" or not dependents):
+        return _render_held(request, slot, held, again=request.method == "POST")
+    if held is not None:
+        messages.info(request, "You already hold this time (see My appointments); you may book it for a family member.")
+    question = _same_day_question(slot, selectors.appointment_list_same_doctor_day(patient=patient, slot=slot))
+    for_whom = {"patient": holder, "dependents": dependents, "same_day_question": question}
+    form = BookForm(request.POST or None, **for_whom)
     if request.method == "POST" and form.is_valid():
-        try:
-            appointment = services.appointment_book(
-                patient=form.cleaned_data.get("patient") or request.user.patient, slot_id=slot.pk,
-                reason=form.cleaned_data["reason_for_visit"], booked_by=request.user,
-            )
-        except ApplicationError as exc:
-            messages.error(request, refusal_text(exc, slot, outcome="Nothing was booked."))
-            return _render_book(request, slot, None, status=409)
-        booked = f"Dr. {slot.doctor.user.name}, {local_label(slot.start, slot.clinic)}{_visit_for(appointment)}"
-        if appointment.status == Appointment.Status.PENDING:
-            messages.success(request, f"Requested: {booked}. The place is held for you until the doctor confirms.")
-        else:
-            messages.success(request, f"Booked: {booked}.")
-        return redirect("scheduling:appointment-detail", appointment.pk)
+        return _book(request, slot, patient, form)
     if not selectors.slot_list_bookable(doctor_id=slot.doctor_id).filter(pk=slot.pk).exists():
         when = local_label(slot.start, slot.clinic)
         messages.warning(request, f"{when} is no longer free. Please choose another time.")
-        return _render_book(request, slot, None)
+        return _render_book(request, slot, None, patient=patient)
     if (reason := _not_bookable_online(slot)) is not None:
         messages.warning(request, reason)
-        return _render_book(request, slot, None)
+        return _render_book(request, slot, None, patient=patient)
+    if request.method == "GET" and (restored := _restored_reason(request)):
+        form = BookForm(initial=restored, **for_whom)
     return _render_book(request, slot, form)
 
 
@@ -129,6 +205,9 @@ def appointment_detail(request, appointment_id: int):
     return render(request, "scheduling/appointment_detail.html", context)
 
 
+@keeps_form_when_signed_out(
+    fields=("reason",), message="You were signed out; sign in and your reason is still here. Nothing was cancelled yet.",
+)
 @patient_required
 def appointment_cancel(request, appointment_id: int):
     """A confirmation page with the reason; POST cancels through the core."""
@@ -136,7 +215,8 @@ def appointment_cancel(request, appointment_id: int):
     if (refusal := _change_refusal(appointment, "it cannot be cancelled here")) is not None:
         messages.info(request, refusal)
         return redirect("scheduling:appointment-detail", appointment.pk)
-    form = CancelForm(request.POST or None)
+    draft = form_draft_take(user=request.user, page=request.path) if request.method == "GET" else None
+    form = CancelForm(request.POST or None, initial={"reason": (draft or {}).get("reason", "")})
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_cancel(

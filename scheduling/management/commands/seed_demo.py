@@ -8,6 +8,7 @@ Development only: its admin's password is printed here and in the README, so
 with DEBUG off it refuses to run.
 """
 
+import os
 from base64 import b32encode
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -103,8 +104,27 @@ def _second_factor(admin: User) -> None:
         StaticToken.objects.get_or_create(device=codes, token=two_factor.recovery_digest(code))
 
 
+def site_url(host: str, port: str | int) -> str:
+    """`http://HOST:PORT/` as a browser takes it: a wildcard listen address
+    (0.0.0.0, ::) is reached on this machine as localhost; an IPv6 address is bracketed."""
+    host = (host or "127.0.0.1").strip("[]")
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
 class Command(BaseCommand):
     help = "Load demo clinics, doctors, weekly hours and slots, patients and a living day (idempotent)."
+
+    def add_arguments(self, parser):
+        # `make run` passes the address runserver is about to listen on, so the
+        # printed links are the ones that work (HOST/PORT in the environment too).
+        parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1",
+                            help="The host the server listens on, for the printed links (env HOST).")
+        parser.add_argument("--port", default=os.environ.get("PORT") or "8000",
+                            help="The port the server listens on, for the printed links (env PORT).")
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -116,6 +136,7 @@ class Command(BaseCommand):
         # console (the development mail backend) under a hundred messages.
         with notifications_suppressed():
             self._seed()
+        self._print_logins(site_url(options["host"], options["port"]))
 
     @transaction.atomic
     def _seed(self):
@@ -151,7 +172,10 @@ class Command(BaseCommand):
         self._waiting_for_approval(doctors[1], others[0])
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new slots)."))
-        self.stdout.write(f"  Admin    {ADMIN[0]} / {ADMIN[2]}   -> http://127.0.0.1:8000/admin/")
+
+    def _print_logins(self, url: str) -> None:
+        self.stdout.write(f"  Portal   {url}")
+        self.stdout.write(f"  Admin    {ADMIN[0]} / {ADMIN[2]}   -> {url}admin/")
         key = b32encode(bytes.fromhex(ADMIN_TOTP_KEY)).decode()
         self.stdout.write(f"           second factor: authenticator key {key}, or a recovery code "
                           f"({', '.join(ADMIN_RECOVERY_CODES)})")
