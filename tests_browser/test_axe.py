@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import two_factor
-from accounts.tests.factories import TEST_PASSWORD, PatientFactory
+from accounts.tests.factories import TEST_PASSWORD, DependentFactory, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from healthsvc.api.throttling import RegisterRateThrottle
 from scheduling import services
@@ -38,6 +38,9 @@ class World:
     same_day_slot: object
     rule: object
     leave: object
+    guardian: object  # a patient with a family member
+    child: object
+    childs_visit: object
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class AxePage:
     who: str | None
     path: Callable[[World], str]
     act: Callable | None = None
+    status: int = 200  # what the page itself answers, before `act`
 
 
 def _submit_empty_register(page, world):
@@ -86,6 +90,11 @@ def _second_factor(page, world):
     page.get_by_role("heading", name="Enter your authentication code").wait_for()
 
 
+def _submit_empty_family_member(page, world):
+    page.get_by_role("button", name="Add family member").click()
+    page.get_by_role("heading", name="Please correct the following").wait_for()
+
+
 def _book(world, slot):
     return f"/book/{slot.pk}/"
 
@@ -105,8 +114,12 @@ PAGES = [
     AxePage("password-reset", None, lambda w: "/accounts/password/reset/"),
     AxePage("password-reset-sent", None, lambda w: "/accounts/password/reset/sent/"),
     AxePage("password-reset-bad-link", None, lambda w: "/accounts/password/reset/MQ/bad-token/"),
-    AxePage("not-found", None, lambda w: "/no-such-page/"),
+    AxePage("not-found", None, lambda w: "/no-such-page/", status=404),
     AxePage("csrf-failure", None, lambda w: "/accounts/login/", _stale_form),
+    AxePage("search-soonest-morning", None, lambda w: "/doctors/?specialty=Cardiology&sort=soonest&part_of_day=morning"),
+    AxePage("search-patient-words", None, lambda w: "/doctors/?q=heart+doctor+pune"),
+    AxePage("search-zero-with-nearest", None, lambda w: "/doctors/?q=Dr+Mehtra+London"),
+    AxePage("soonest-by-specialty", None, lambda w: "/doctors/soonest/?specialty=Cardiology"),
     # Patients
     AxePage("home-patient", "patient", lambda w: "/"),
     AxePage("booking", "patient", lambda w: _book(w, w.free_slot)),
@@ -121,7 +134,16 @@ PAGES = [
     AxePage("access-log", "patient", lambda w: "/profile/access/"),
     AxePage("waitlist", "patient", lambda w: "/waitlist/"),
     AxePage("password-change", "patient", lambda w: "/accounts/password/change/"),
-    AxePage("forbidden", "patient", lambda w: "/doctor/"),
+    AxePage("forbidden", "patient", lambda w: "/doctor/", status=403),
+    # An account with a family member.
+    AxePage("profile-with-family", "guardian", lambda w: "/profile/"),
+    AxePage("family-member-add", "guardian", lambda w: "/profile/family/add/"),
+    AxePage("family-member-add-with-errors", "guardian", lambda w: "/profile/family/add/", _submit_empty_family_member),
+    AxePage("family-member-edit", "guardian", lambda w: f"/profile/family/{w.child.pk}/"),
+    AxePage("family-member-access-log", "guardian", lambda w: f"/profile/family/{w.child.pk}/access/"),
+    AxePage("booking-who-for", "guardian", lambda w: _book(w, w.free_slot)),
+    AxePage("appointment-list-with-family", "guardian", lambda w: "/appointments/"),
+    AxePage("appointment-detail-for-family", "guardian", lambda w: f"/appointments/{w.childs_visit.pk}/"),
     # Doctors
     AxePage("doctor-day", "doctor", lambda w: f"/doctor/?date={w.appointment.start.date()}"),
     AxePage("doctor-visit", "doctor", lambda w: f"/doctor/appointments/{w.appointment.pk}/"),
@@ -157,7 +179,11 @@ def world():
     services.appointment_book(patient=other, slot_id=full.pk, reason="Check-up")
     rule = services.availability_rule_create(doctor=doctor, weekday=0, start_time=time(9), end_time=time(12))
     leave = services.leave_create(doctor=doctor, start=_at(clinic, 20, 9), end=_at(clinic, 20, 12), reason="Course")
-    return World(doctor, patient, appointment, free, full, same_day, rule, leave)
+    guardian = PatientFactory(user__name="Ravi Shah", user__email="ravi@example.com")
+    child = DependentFactory(guardian=guardian, name="Maya Shah")
+    childs_visit = services.appointment_book(patient=child, slot_id=services.slot_create(
+        doctor=doctor, start=_at(clinic, 3, 11)).pk, reason="Fever", booked_by=guardian.user)
+    return World(doctor, patient, appointment, free, full, same_day, rule, leave, guardian, child, childs_visit)
 
 
 def _violations(page) -> list[str]:
@@ -186,7 +212,7 @@ def test_axe_finds_no_violation_on_any_portal_page(browser, live_server, _plain_
             context.set_default_timeout(10_000)
             page = context.new_page()
             if who is not None:
-                email = world.patient.user.email if who == "patient" else world.doctor.user.email
+                email = {"patient": world.patient, "guardian": world.guardian, "doctor": world.doctor}[who].user.email
                 page.goto("/accounts/login/")
                 page.get_by_label("Email").fill(email)
                 page.get_by_label("Password").fill(TEST_PASSWORD)
@@ -195,11 +221,13 @@ def test_axe_finds_no_violation_on_any_portal_page(browser, live_server, _plain_
             contexts[who] = page
         return contexts[who]
 
-    found = {}
+    found, answered = {}, {}
     try:
         for row in PAGES:
             page = page_for(row.who)
-            page.goto(row.path(world))
+            response = page.goto(row.path(world))
+            if response.status != row.status:
+                answered[row.name] = response.status
             if row.act is not None:
                 row.act(page, world)
             if violations := _violations(page):
@@ -208,4 +236,5 @@ def test_axe_finds_no_violation_on_any_portal_page(browser, live_server, _plain_
     finally:
         for page in contexts.values():
             page.context.close()
+    assert answered == {}, f"pages that did not answer as expected: {answered}"
     assert found == {}, "\n".join(f"{name}: {v}" for name, vs in found.items() for v in vs)
