@@ -1,4 +1,4 @@
-"""Demo data for a laptop: three clinics in two time zones, six doctors with
+"""Demo data for a laptop: three clinics in two time zones, seven doctors with
 weekly hours and four weeks of slots made from them, time off, a doctor who
 approves each booking, a demo patient with a visit, an admin, and a living
 day in every clinic (visits earlier today and later today, in that clinic's
@@ -68,6 +68,8 @@ DOCTORS = [
     ("dr.shah@healthsvc.local", "Neha Shah", "Cardiology", "MH-CARD-1004", 1, False),
     ("dr.clarke@healthsvc.local", "Emma Clarke", "General Practice", "UK-GP-2001", 2, False),
     ("dr.okafor@healthsvc.local", "Tunde Okafor", "Orthopedics", "UK-ORTH-2002", 2, False),
+    # So that "skin doctor London" finds someone, as "skin doctor Pune" does.
+    ("dr.hughes@healthsvc.local", "Siân Hughes", "Dermatology", "UK-DERM-2003", 2, False),
 ]
 
 # Weekly hours: Monday to Friday 09:00-17:00 with lunch 13:00-14:00, 30-minute
