@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise: static files keep their far-future caching and get no policy.
     "healthsvc.middleware.NoStoreMiddleware",
+    "healthsvc.middleware.RateLimitHeadersMiddleware",  # RateLimit-* from the API's throttles
     "healthsvc.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, with a fixed policy for JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +210,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _cache_options = CACHES["default"].setdefault("OPTIONS", {})
     _cache_options.setdefault("socket_connect_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
     _cache_options.setdefault("socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
+# With DEBUG off a per-process cache (locmem, dummy, file) refuses to start
+# (healthsvc.E003): revocation and rate limits would not reach every worker.
+# ALLOW_LOCAL_CACHE=true says it is meant (one process), with a warning each start.
+ALLOW_LOCAL_CACHE = env_bool("ALLOW_LOCAL_CACHE", default=False)
 # How long the public catalogue's answers (clinics, doctors, a doctor's free
 # slots) may be served from the cache; a change drops them at once
 # (healthsvc.api.caching). 0 turns the catalogue cache off.
