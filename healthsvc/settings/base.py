@@ -445,6 +445,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The docs make no request off this server: no validator badge (Swagger UI
+    # sends the schema's URL to validator.swagger.io by default), and ReDoc's
+    # fonts are the reader's own (its theme names Montserrat and Roboto, which
+    # drf-spectacular's page loads from Google Fonts; ours does not).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {
+        "fontFamily": "system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif",
+        "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"},
+        "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"},
+    }}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "healthsvc.api.schema.postprocess",  # links between operations; anyOf for untyped polymorphic bodies
