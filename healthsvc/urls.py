@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/changelog", views.changelog, name="changelog"),  # CHANGELOG.md, linked from the schema
     # The split view serves Swagger UI's start-up script from /docs?script, not inline,
     # so the page runs under the Content-Security-Policy (templates/drf_spectacular/).
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -439,8 +439,14 @@ SIMPLE_JWT = {
 REFRESH_FAMILY_LIFETIME = timedelta(days=env.int("REFRESH_FAMILY_DAYS", default=30))
 SPECTACULAR_SETTINGS = {
     "TITLE": "healthsvc API",
-    "DESCRIPTION": "Clinics, doctors, slots and appointments.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Clinics, doctors, slots and appointments.\n\n"
+        "Versions, changes and deprecations: [the changelog](/api/changelog) (CHANGELOG.md). Within 1.x "
+        "nothing is renamed or removed; what is to go is announced first, and its answers carry `Deprecation`, "
+        "`Sunset` and `Link: <...>; rel=\"deprecation\"` headers."
+    ),
+    # The newest version in CHANGELOG.md (healthsvc/tests/test_changelog.py keeps them together).
+    "VERSION": "1.9.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -519,7 +525,7 @@ CORS_ALLOW_HEADERS = [
 ]
 CORS_EXPOSE_HEADERS = [
     "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-ID",
-    "Deprecation", "Sunset",
+    "Deprecation", "Sunset", "Link",
 ]
 
 LOGGING = {
