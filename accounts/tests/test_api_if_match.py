@@ -125,3 +125,20 @@ def test_two_writes_with_one_tag_on_postgresql_one_wins(auth_client, patient, ad
         thread.join()
     assert sorted(answers) == [200, 412]
     assert Patient.objects.get(pk=patient.pk).allergies in {"One", "Two"}
+
+
+def test_a_guardian_edits_a_family_member_with_if_match_and_another_patient_may_not(auth_client, patient,
+                                                                                     other_patient):
+    from accounts.tests.factories import DependentFactory
+
+    child = DependentFactory(guardian=patient)
+    guardian = auth_client(patient.user)
+    etag = guardian.get(_url(child))["ETag"]
+    assert guardian.patch(_url(child), {"allergies": "Peanuts"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    assert_error(guardian.patch(_url(child), {"allergies": "None"}, format="json", HTTP_IF_MATCH=etag),
+                 412, "PRECONDITION_FAILED")
+    stranger = auth_client(other_patient.user).patch(_url(child), {"allergies": "x"}, format="json",
+                                                     HTTP_IF_MATCH=etag)
+    assert stranger.status_code in (403, 404)
+    child.refresh_from_db()
+    assert child.allergies == "Peanuts"
