@@ -65,6 +65,16 @@ def patient_get_for_user(*, user: User, patient_id: int) -> Patient:
         raise PatientNotFoundError() from None
 
 
+def patient_get_for_update(*, patient_id: int) -> Patient:
+    """The patient's row, locked (SELECT ... FOR UPDATE) until the transaction
+    ends: a write checked against the profile's current state cannot be
+    overtaken by another. Raises PatientNotFoundError."""
+    try:
+        return Patient.objects.select_for_update().get(pk=patient_id)
+    except Patient.DoesNotExist:
+        raise PatientNotFoundError() from None
+
+
 def patient_is_readable(*, user: User, patient_id: int) -> bool:
     """Whether the user may read the patient's profile and medical summary (the
     rule of patient_list_for_user), in one query, for pages that show it only then."""

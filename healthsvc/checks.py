@@ -4,7 +4,7 @@ ones; `check --deploy` the ones tagged deploy as well.
 """
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 LIMITS_MIDDLEWARE = "healthsvc.middleware.RequestLimitsMiddleware"
@@ -41,20 +41,37 @@ def request_limits_check(app_configs, **kwargs):
 LOCAL_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
 }
+LOCAL_CACHE_ALLOWED = (
+    "ALLOW_LOCAL_CACHE is on: the default cache is per-process ({backend}), so token revocation and rate "
+    "limits reach only the worker that saw them; each worker grants its own rate budget. Meant for one "
+    "process on one machine, never for a deployment with several workers."
+)
 
 
-@register(Tags.security, Tags.caches, deploy=True)
+def local_cache_in_production() -> bool:
+    """DEBUG off and a default cache that only this process sees."""
+    return not settings.DEBUG and settings.CACHES["default"]["BACKEND"] in LOCAL_CACHES
+
+
+@register(Tags.security, Tags.caches)
 def shared_cache_check(app_configs, **kwargs):
     """Revocation and limits live in the default cache: the token versions that
     end a logged-out or deactivated user's access tokens, the marks of ended
     sign-ins, the rate-limit counters. A per-process cache keeps them in one
     worker only, so the other workers go on honouring revoked tokens (until
-    they expire) and each grants its own rate budget."""
-    if settings.CACHES["default"]["BACKEND"] not in LOCAL_CACHES:
+    they expire) and each grants its own rate budget. With DEBUG off that
+    refuses to start (manage.py check, migrate, runserver) unless
+    ALLOW_LOCAL_CACHE says it is meant, which is then a warning every time."""
+    if not local_cache_in_production():
         return []
+    backend = settings.CACHES["default"]["BACKEND"]
+    if getattr(settings, "ALLOW_LOCAL_CACHE", False):
+        return [Warning(LOCAL_CACHE_ALLOWED.format(backend=backend), id="healthsvc.W003")]
     return [Error(
         "The default cache is per-process: token revocation and rate limits would not reach every worker.",
-        hint="Set CACHE_URL to Redis (e.g. redis://redis:6379/1) in production.",
+        hint="Set CACHE_URL to Redis (e.g. redis://redis:6379/1) in production, or ALLOW_LOCAL_CACHE=true "
+             "for a single process where that is meant.",
         id="healthsvc.E003",
     )]

@@ -6,6 +6,7 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
+from healthsvc.api.throttling import rate_limit_state
 from healthsvc.db import is_database_unavailable
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -70,6 +71,22 @@ class NoStoreMiddleware:
         if "no-store" not in response.get("Cache-Control", ""):
             # Replace rather than add to it: "public, max-age=600, no-store" reads as a mistake.
             response["Cache-Control"] = "no-store"
+        return response
+
+
+class RateLimitHeadersMiddleware:
+    """`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` on every
+    answer whose view counted the request against a rate limit, 200s and 429s
+    alike (healthsvc.api.throttling records the tightest of its throttles)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if state := rate_limit_state(request):
+            for name, value in state.headers().items():
+                response[name] = value
         return response
 
 

@@ -15,6 +15,13 @@ from healthsvc.db import is_database_unavailable
 logger = logging.getLogger("healthsvc")
 
 
+def changelog(request):
+    """CHANGELOG.md as text: the API's versions, changes and deprecations
+    (linked from the OpenAPI document and from every Deprecation header)."""
+    text = (settings.BASE_DIR / "CHANGELOG.md").read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
+
+
 @never_cache
 def healthz(request):
     """Liveness: the process answers. Never touches the database."""

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -21,11 +21,12 @@ from accounts.api.serializers import (
     UserOutputSerializer,
 )
 from accounts.models import Patient, User
-from accounts.selectors import dependent_list, patient_get_for_user, patient_list_for_user
+from accounts.selectors import dependent_list, patient_get_for_update, patient_get_for_user, patient_list_for_user
 from accounts.tokens import RefreshRefused
 from audit.models import AuditEvent
 from audit.selectors import audit_list_for_patient
 from audit.services import audit_list, audit_read
+from healthsvc.api.conditional import etagged_response, representation_etag, write_if_match
 from healthsvc.api.permissions import IsAdmin, IsPatient, IsPatientOrAdmin
 from healthsvc.api.serializers import error_responses
 from healthsvc.api.throttling import (
@@ -191,7 +192,14 @@ class PatientMeApi(MethodCheckedMixin, APIView):
     def get(self, request):
         patient = patient_get_for_user(user=request.user, patient_id=request.user.patient.pk)
         audit_read(patient)
-        return Response(PatientOutputSerializer(patient).data)
+        return etagged_response(request, PatientOutputSerializer(patient).data)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER,
+    description="The ETag of the profile as last read (GET): the change is made only if it is still current, "
+                "else 412 PRECONDITION_FAILED and nothing is written. Without it the change is made as is.",
+)
 
 
 class PatientDependentListApi(MethodCheckedMixin, APIView):
@@ -234,7 +242,7 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
     def get(self, request, patient_id: int):
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         audit_read(patient)
-        return Response(PatientOutputSerializer(patient).data)
+        return etagged_response(request, PatientOutputSerializer(patient).data)
 
     def _update(self, request, patient_id: int, *, partial: bool):
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -243,18 +251,29 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
         services.patient_check_update_allowed(actor=request.user, patient=patient)
         data = PatientUpdateInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        services.patient_update(actor=request.user, patient=patient, **data.validated_data)
-        return Response(PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
+        # With If-Match, only while the profile is as the client last read it (else 412).
+        write_if_match(request, current_etag=lambda: _patient_etag_locked(request.user, patient.pk),
+                       write=lambda: services.patient_update(actor=request.user, patient=patient, **data.validated_data))
+        return etagged_response(
+            request, PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
 
     @extend_schema(operation_id="patients_update", tags=["patients"], request=PatientUpdateInputSerializer,
-                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
+                   parameters=[IF_MATCH],
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)})
     def put(self, request, patient_id: int):
         return self._update(request, patient_id, partial=False)
 
     @extend_schema(operation_id="patients_partial_update", tags=["patients"], request=PatientUpdateInputSerializer,
-                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404)})
+                   parameters=[IF_MATCH],
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)})
     def patch(self, request, patient_id: int):
         return self._update(request, patient_id, partial=True)
+
+
+def _patient_etag_locked(user: User, patient_id: int) -> str:
+    """The profile's ETag as `user` reads it, its row locked until the write's transaction ends."""
+    patient_get_for_update(patient_id=patient_id)
+    return representation_etag(PatientOutputSerializer(patient_get_for_user(user=user, patient_id=patient_id)).data)
 
 
 class PatientAccessLogApi(MethodCheckedMixin, generics.ListAPIView):

@@ -32,7 +32,7 @@ from clinics.services import (
     doctor_create,
     doctor_update,
 )
-from healthsvc.api.caching import catalogue_answer
+from healthsvc.api.caching import Dated, catalogue_answer, latest
 from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
 from healthsvc.api.serializers import ErrorSerializer, error_responses
 from healthsvc.api.views import MethodCheckedMixin
@@ -112,8 +112,11 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
         responses={200: ClinicOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk: int):
-        return catalogue_answer(
-            request, lambda: ClinicOutputSerializer(clinic_get(clinic_id=pk, user=request.user)).data)
+        def answer():
+            clinic = clinic_get(clinic_id=pk, user=request.user)
+            return Dated(ClinicOutputSerializer(clinic).data, modified=clinic.updated_at)
+
+        return catalogue_answer(request, answer)
 
     @extend_schema(
         operation_id="clinics_update", tags=["clinics"], summary="Replace a clinic's fields (admin)",
@@ -241,8 +244,12 @@ class DoctorDetailApi(MethodCheckedMixin, GenericAPIView):
         responses={200: DoctorOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk: int):
-        return catalogue_answer(
-            request, lambda: DoctorOutputSerializer(doctor_get(doctor_id=pk, user=request.user)).data)
+        def answer():
+            doctor = doctor_get(doctor_id=pk, user=request.user)
+            # Its name and email are the user's.
+            return Dated(DoctorOutputSerializer(doctor).data, modified=latest(doctor.updated_at, doctor.user.updated_at))
+
+        return catalogue_answer(request, answer)
 
     @extend_schema(operation_id="doctors_update", summary="Replace a doctor's editable fields", **_DOCTOR_UPDATE_SCHEMA)
     def put(self, request, pk: int):

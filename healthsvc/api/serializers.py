@@ -75,6 +75,7 @@ ERROR_TEXT = {
     403: "Not allowed for this role or owner (PERMISSION_DENIED)",
     404: "Not found, or not yours (NOT_FOUND)",
     409: "Refused by the booking rules",
+    412: "If-Match names a version the resource no longer has; nothing was written (PRECONDITION_FAILED)",
     413: "Request body over the limit (PAYLOAD_TOO_LARGE)",
     414: "URL (path and query) over the limit (URI_TOO_LONG)",
     422: "Idempotency-Key reused with a different body",

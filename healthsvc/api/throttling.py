@@ -10,13 +10,23 @@ accept (GitHub's and Stripe's limits are fixed windows too).
 
 The counts live in the default cache: Redis in production, so every app
 server shares them; Django's local-memory cache in tests and `make run`.
+
+Each API request's count also answers the client: `RateLimit-Limit`,
+`RateLimit-Remaining` and `RateLimit-Reset` (seconds until the window ends,
+draft-ietf-httpapi-ratelimit-headers), set by RateLimitHeadersMiddleware on
+200s and 429s alike, from the throttle nearest to its limit. With Redis down
+the count is unknown (counter_hit gives 0): no headers then, rather than a
+Remaining that claims a full budget.
 """
 
 import hashlib
+import math
 import time
 import unicodedata
+from dataclasses import dataclass
 
 from django.core.cache import cache
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from healthsvc.cache import CACHE_DOWN_ERRORS, cache_down
@@ -54,6 +64,38 @@ def counter_hit(key: str, ttl: int) -> int:
         return 1
 
 
+@dataclass(frozen=True)
+class RateLimitState:
+    """One throttle's budget as the client should see it."""
+
+    limit: int
+    remaining: int
+    reset: int  # whole seconds until the window ends (at least 1)
+
+    def headers(self) -> dict[str, str]:
+        return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
+                "RateLimit-Reset": str(self.reset)}
+
+
+RATE_LIMIT_ATTR = "_rate_limit_state"
+
+
+def _remember(request, state: RateLimitState) -> None:
+    """Keep the tightest budget of the request's throttles on its HttpRequest,
+    for RateLimitHeadersMiddleware. Portal forms (a plain HttpRequest) and the
+    reset-mail throttle (no request) get no headers."""
+    if not isinstance(request, Request):
+        return
+    django_request = request._request
+    held = getattr(django_request, RATE_LIMIT_ATTR, None)
+    if held is None or (state.remaining, -state.reset) < (held.remaining, -held.reset):
+        setattr(django_request, RATE_LIMIT_ATTR, state)
+
+
+def rate_limit_state(request) -> RateLimitState | None:
+    return getattr(request, RATE_LIMIT_ATTR, None)
+
+
 class FixedWindowRateThrottle(SimpleRateThrottle):
     """`rate` requests per client and window (DRF's rate strings: "120/min").
 
@@ -69,7 +111,12 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
         now = time.time()
         window = int(now // self.duration)
         self._wait = (window + 1) * self.duration - now
-        return counter_hit(f"{key}:{window}", ttl=int(self.duration) + 1) <= self.num_requests
+        count = counter_hit(f"{key}:{window}", ttl=int(self.duration) + 1)
+        if count:  # 0: the cache is down and the count unknown
+            _remember(request, RateLimitState(
+                limit=self.num_requests, remaining=max(self.num_requests - count, 0),
+                reset=max(math.ceil(self._wait), 1)))
+        return count <= self.num_requests
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)

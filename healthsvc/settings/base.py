@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise: static files keep their far-future caching and get no policy.
     "healthsvc.middleware.NoStoreMiddleware",
+    "healthsvc.middleware.RateLimitHeadersMiddleware",  # RateLimit-* from the API's throttles
     "healthsvc.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, with a fixed policy for JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +210,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _cache_options = CACHES["default"].setdefault("OPTIONS", {})
     _cache_options.setdefault("socket_connect_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
     _cache_options.setdefault("socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.5))
+# With DEBUG off a per-process cache (locmem, dummy, file) refuses to start
+# (healthsvc.E003): revocation and rate limits would not reach every worker.
+# ALLOW_LOCAL_CACHE=true says it is meant (one process), with a warning each start.
+ALLOW_LOCAL_CACHE = env_bool("ALLOW_LOCAL_CACHE", default=False)
 # How long the public catalogue's answers (clinics, doctors, a doctor's free
 # slots) may be served from the cache; a change drops them at once
 # (healthsvc.api.caching). 0 turns the catalogue cache off.
@@ -434,12 +439,28 @@ SIMPLE_JWT = {
 REFRESH_FAMILY_LIFETIME = timedelta(days=env.int("REFRESH_FAMILY_DAYS", default=30))
 SPECTACULAR_SETTINGS = {
     "TITLE": "healthsvc API",
-    "DESCRIPTION": "Clinics, doctors, slots and appointments.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Clinics, doctors, slots and appointments.\n\n"
+        "Versions, changes and deprecations: [the changelog](/api/changelog) (CHANGELOG.md). Within 1.x "
+        "nothing is renamed or removed; what is to go is announced first, and its answers carry `Deprecation`, "
+        "`Sunset` and `Link: <...>; rel=\"deprecation\"` headers."
+    ),
+    # The newest version in CHANGELOG.md (healthsvc/tests/test_changelog.py keeps them together).
+    "VERSION": "1.9.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The docs make no request off this server: no validator badge (Swagger UI
+    # sends the schema's URL to validator.swagger.io by default), and ReDoc's
+    # fonts are the reader's own (its theme names Montserrat and Roboto, which
+    # drf-spectacular's page loads from Google Fonts; ours does not).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {
+        "fontFamily": "system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif",
+        "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"},
+        "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"},
+    }}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "healthsvc.api.schema.postprocess",  # links between operations; anyOf for untyped polymorphic bodies
@@ -504,7 +525,7 @@ CORS_ALLOW_HEADERS = [
 ]
 CORS_EXPOSE_HEADERS = [
     "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-ID",
-    "Deprecation", "Sunset",
+    "Deprecation", "Sunset", "Link",
 ]
 
 LOGGING = {

@@ -63,7 +63,7 @@ def test_no_body_limit_is_a_deploy_error(settings):
 def _check_deploy(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "ALLOW_CONSOLE_EMAIL", "CACHE_URL",
-                          "REDIS_URL"}}
+                          "REDIS_URL", "ALLOW_LOCAL_CACHE"}}
     clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false",
                  SECRET_KEY="check-only-" + os.urandom(24).hex(), ALLOWED_HOSTS="clinic.example.com",
                  CACHE_URL="redis://127.0.0.1:6379/1")
@@ -83,11 +83,64 @@ def test_check_deploy_from_the_environment(env, passes):
     assert ("healthsvc.E001" in result.stderr) is not passes
 
 
-def test_a_per_process_cache_is_a_deploy_error(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize("backend", sorted(checks.LOCAL_CACHES))
+def test_a_per_process_cache_with_debug_off_is_an_error(settings, backend):
+    settings.DEBUG, settings.ALLOW_LOCAL_CACHE = False, False
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "/tmp/hs-check-cache"}}
     assert _ids(checks.shared_cache_check(None)) == {"healthsvc.E003"}
+    assert "healthsvc.E003" in _ids(run_checks())  # registered, and not only for --deploy
+
+
+def test_redis_passes(settings):
+    settings.DEBUG, settings.ALLOW_LOCAL_CACHE = False, False
     settings.CACHES = {"default": {"BACKEND": "healthsvc.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
     assert checks.shared_cache_check(None) == []
+
+
+def test_a_per_process_cache_on_a_laptop_passes(settings):
+    settings.DEBUG, settings.ALLOW_LOCAL_CACHE = True, False
+    settings.CACHES = {"default": {"BACKEND": LOCMEM}}
+    assert checks.shared_cache_check(None) == []
+
+
+def test_a_per_process_cache_allowed_is_a_warning_that_says_why(settings):
+    settings.DEBUG, settings.ALLOW_LOCAL_CACHE = False, True
+    settings.CACHES = {"default": {"BACKEND": LOCMEM}}
+    (message,) = checks.shared_cache_check(None)
+    assert message.id == "healthsvc.W003" and not message.is_serious()
+    assert "rate budget" in message.msg and LOCMEM in message.msg
+
+
+def test_an_allowed_local_cache_is_logged_when_the_app_starts(settings, caplog):
+    from django.apps import apps
+
+    settings.DEBUG, settings.ALLOW_LOCAL_CACHE = False, True
+    settings.CACHES = {"default": {"BACKEND": LOCMEM}}
+    with caplog.at_level("WARNING", logger="healthsvc"):
+        apps.get_app_config("healthsvc").ready()
+    assert any("ALLOW_LOCAL_CACHE is on" in r.getMessage() for r in caplog.records if r.name == "healthsvc")
+
+
+def _manage_check(**env) -> subprocess.CompletedProcess:
+    """`manage.py check` (no --deploy: what migrate and runserver run) with production settings."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "CACHE_URL", "REDIS_URL", "ALLOW_LOCAL_CACHE"}}
+    clean.update(DJANGO_SETTINGS_MODULE="healthsvc.settings.base", DEBUG="false", EMAIL_URL="dummymail://",
+                 SECRET_KEY="check-only-" + os.urandom(24).hex(), JWT_SIGNING_KEY="check-jwt-" + os.urandom(24).hex(),
+                 ALLOWED_HOSTS="clinic.example.com", CACHE_URL="locmemcache://")
+    clean.update(env)
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_production_refuses_to_start_on_a_per_process_cache_unless_told():
+    refused = _manage_check()
+    assert refused.returncode != 0 and "healthsvc.E003" in refused.stderr
+    allowed = _manage_check(ALLOW_LOCAL_CACHE="true")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "healthsvc.W003" in allowed.stderr + allowed.stdout
 
 
 def test_check_deploy_refuses_production_without_a_shared_cache():

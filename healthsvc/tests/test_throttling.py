@@ -81,3 +81,63 @@ def test_on_redis_a_hit_is_one_round_trip_and_the_counter_expires(redis_cache, m
     client = throttling._redis_client()
     assert 0 < client.ttl(cache.make_and_validate_key("t:redis")) <= 60
     assert cache.get("t:redis") == 2
+
+
+# --- RateLimit-* headers (draft-ietf-httpapi-ratelimit-headers) ----------------------
+
+
+def _budget(response) -> tuple[int, int, int]:
+    return (int(response["RateLimit-Limit"]), int(response["RateLimit-Remaining"]),
+            int(response["RateLimit-Reset"]))
+
+
+def test_each_answer_tells_the_budget_left_and_the_429_keeps_retry_after(api_client, db, low_rates, monkeypatch):
+    now = [1_000_000 * 60.0 + 15]  # 15 seconds into a minute: 45 left in the window
+    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    assert [_budget(api_client.get(LIST)) for _ in range(3)] == [(3, 2, 45), (3, 1, 45), (3, 0, 45)]
+    refused = api_client.get(LIST)
+    assert_error(refused, 429, "RATE_LIMITED")
+    assert _budget(refused) == (3, 0, 45)
+    assert int(refused["Retry-After"]) == 45
+
+
+def test_the_reset_counts_down_and_a_new_window_restores_the_budget(api_client, db, low_rates, monkeypatch):
+    now = [1_000_000 * 60.0 + 59.5]
+    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    assert _budget(api_client.get(LIST)) == (3, 2, 1)  # half a second, rounded up, never 0
+    now[0] += 1
+    assert _budget(api_client.get(LIST)) == (3, 2, 60)
+
+
+def test_a_signed_in_caller_sees_the_user_budget(auth_client, patient, low_rates):
+    assert _budget(auth_client(patient.user).get(LIST))[:2] == (2, 1)
+
+
+def test_with_two_throttles_the_headers_show_the_one_nearest_its_limit(api_client, db, monkeypatch):
+    rates = {"anon": "50/min", "login": "2/min"}
+    monkeypatch.setattr(throttling.LoginRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(throttling.AnonRequestRateThrottle, "THROTTLE_RATES", rates)
+    login = "/api/v1/auth/login"
+    first = api_client.post(login, {"email": "nobody@example.com", "password": "x"}, format="json")
+    assert first.status_code == 401 and _budget(first)[:2] == (2, 1)  # login's 2/min, not anon's 50/min
+    api_client.post(login, {"email": "nobody@example.com", "password": "x"}, format="json")
+    refused = api_client.post(login, {"email": "nobody@example.com", "password": "x"}, format="json")
+    assert_error(refused, 429, "RATE_LIMITED")
+    assert _budget(refused)[:2] == (2, 0) and "Retry-After" in refused
+
+
+def test_an_unthrottled_answer_carries_no_rate_limit_headers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and "RateLimit-Limit" not in response
+
+
+def test_the_portal_forms_throttles_add_no_api_headers(client, db):
+    response = client.post("/accounts/password/reset/", {"email": "a@example.com"})
+    assert response.status_code == 302 and "RateLimit-Limit" not in response
+
+
+def test_with_the_cache_down_the_count_is_unknown_and_no_headers_are_sent(api_client, db, monkeypatch):
+    monkeypatch.setattr(throttling, "counter_hit", lambda key, ttl: 0)
+    response = api_client.get(LIST)
+    assert response.status_code == 200
+    assert not any(name.startswith("RateLimit-") for name in response.headers)

@@ -7,7 +7,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthsvc.api.caching import ALL_SLOTS, catalogue_answer, doctor_slots_stamp
+from healthsvc.api.caching import ALL_SLOTS, Dated, catalogue_answer, doctor_slots_stamp, latest
 from healthsvc.api.views import MethodCheckedMixin
 from scheduling import selectors, services
 from scheduling.api.filters import SlotFilterSet
@@ -89,7 +89,13 @@ class SlotDetailApi(MethodCheckedMixin, APIView):
     @extend_schema(operation_id="slots_retrieve", tags=["slots"], auth=[],
                    responses={200: SlotOutputSerializer, **errors(404)})
     def get(self, request, slot_id: int):
-        return Response(SlotOutputSerializer(selectors.slot_get(slot_id=slot_id)).data)
+        def answer():
+            slot = selectors.slot_get(slot_id=slot_id)
+            # slot_datetime_local is in the clinic's zone.
+            return Dated(SlotOutputSerializer(slot).data, modified=latest(slot.updated_at, slot.clinic.updated_at))
+
+        # Its doctor is known only once it is read: any slot's change drops it.
+        return catalogue_answer(request, answer, stamps=[ALL_SLOTS])
 
     @extend_schema(
         operation_id="slots_partial_update", tags=["slots"],
