@@ -114,6 +114,20 @@ def staff_client(client, admin_user):
 
 
 @pytest.fixture(autouse=True)
+def _throttle_windows_hold_still(monkeypatch):
+    """Rate limits count in fixed windows of the wall clock: a test whose
+    requests straddled a window's edge would see its count start again. The
+    throttles' clock stays in the middle of one hour-long window (so also of
+    every minute's) for the test; tests of the windows move it themselves."""
+    import time
+
+    from healthsvc.api import throttling
+
+    now = time.time()
+    monkeypatch.setattr(throttling, "clock", lambda: (now // 3600) * 3600 + 1800.5)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counts live in the cache; no test inherits another's."""
     from django.core.cache import cache

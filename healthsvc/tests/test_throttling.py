@@ -35,7 +35,7 @@ def test_logged_in_callers_are_counted_per_user_not_per_ip(auth_client, patient,
 
 def test_a_new_window_starts_the_count_again(api_client, db, low_rates, monkeypatch):
     now = [1_000_000 * 60.0]  # the start of a minute
-    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    monkeypatch.setattr(throttling, "clock", lambda: now[0])
     for _ in range(3):
         api_client.get(LIST)
     assert api_client.get(LIST).status_code == 429
@@ -93,7 +93,7 @@ def _budget(response) -> tuple[int, int, int]:
 
 def test_each_answer_tells_the_budget_left_and_the_429_keeps_retry_after(api_client, db, low_rates, monkeypatch):
     now = [1_000_000 * 60.0 + 15]  # 15 seconds into a minute: 45 left in the window
-    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    monkeypatch.setattr(throttling, "clock", lambda: now[0])
     assert [_budget(api_client.get(LIST)) for _ in range(3)] == [(3, 2, 45), (3, 1, 45), (3, 0, 45)]
     refused = api_client.get(LIST)
     assert_error(refused, 429, "RATE_LIMITED")
@@ -103,7 +103,7 @@ def test_each_answer_tells_the_budget_left_and_the_429_keeps_retry_after(api_cli
 
 def test_the_reset_counts_down_and_a_new_window_restores_the_budget(api_client, db, low_rates, monkeypatch):
     now = [1_000_000 * 60.0 + 59.5]
-    monkeypatch.setattr(throttling.time, "time", lambda: now[0])
+    monkeypatch.setattr(throttling, "clock", lambda: now[0])
     assert _budget(api_client.get(LIST)) == (3, 2, 1)  # half a second, rounded up, never 0
     now[0] += 1
     assert _budget(api_client.get(LIST)) == (3, 2, 60)
