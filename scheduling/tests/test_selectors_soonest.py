@@ -15,9 +15,15 @@ from scheduling.tests.factories import SlotFactory
 pytestmark = pytest.mark.django_db
 
 
+def _day(days: int):
+    """One calendar date for every clinic (counted from today in UTC): near
+    midnight UTC Pune's and London's local dates differ, and a test that
+    counts days in each zone would mean two different dates by "day after"."""
+    return timezone.now().date() + timedelta(days=days)
+
+
 def _at(clinic, hour, minute=0, days=1):
-    day = timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)
-    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tzinfo)
+    return datetime.combine(_day(days), time(hour, minute), tzinfo=clinic.tzinfo)
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ def test_a_full_slot_is_not_a_free_time(two_zones):
 
 
 def test_from_date_counts_only_times_from_that_local_day_and_hides_doctors_without(two_zones):
-    day_after = timezone.localdate(timezone=two_zones["mehta"].clinic.tzinfo) + timedelta(days=2)
+    day_after = _day(2)
     doctors = selectors.doctor_list_with_next_free(sort="soonest", from_date=day_after)
     assert set(_names(doctors)) == {"Anil Mehta", "Emma Clarke"}
     clarke = doctors.get(pk=two_zones["clarke"].pk)
