@@ -26,15 +26,15 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class RegisterInputSerializer(InputSerializer):
-    name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=model_max_length(User, "name"))
+    email = serializers.EmailField(max_length=model_max_length(User, "email"))
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"},
         help_text=" ".join(password_validators_help_texts()),
     )
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.PATIENT)
-    mobile_no = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
-                                      validators=[validate_phone])
+    mobile_no = serializers.CharField(max_length=model_max_length(User, "mobile_no"), required=False,
+                                      allow_blank=True, default="", validators=[validate_phone])
 
 
 class LoginInputSerializer(InputSerializer):
@@ -119,12 +119,14 @@ class PatientUpdateInputSerializer(InputSerializer):
 class DependentCreateInputSerializer(InputSerializer):
     """A family member: the same field rules as a patient's own profile."""
 
-    name = serializers.CharField(max_length=Patient._meta.get_field("name").max_length)
+    name = serializers.CharField(max_length=model_max_length(Patient, "name"))
     date_of_birth = BirthDateField()
     blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, allow_null=True, required=False,
                                           default=None)
-    allergies = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-    emergency_contact = serializers.CharField(max_length=200, allow_blank=True, required=False, default="",
+    allergies = serializers.CharField(max_length=model_max_length(Patient, "allergies"), allow_blank=True,
+                                      required=False, default="")
+    emergency_contact = serializers.CharField(max_length=model_max_length(Patient, "emergency_contact"),
+                                              allow_blank=True, required=False, default="",
                                               validators=[validate_emergency_contact])
 
 

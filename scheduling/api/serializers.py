@@ -179,7 +179,8 @@ class AppointmentBookInputSerializer(InputSerializer):
     """The slot to book; the doctor and clinic come from the slot."""
 
     slot_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    reason_for_visit = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason_for_visit = serializers.CharField(required=False, allow_blank=True, default="",
+                                             max_length=model_max_length(Appointment, "reason_for_visit"))
     patient_id = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False,
         help_text="Required when an admin books on behalf of a patient; a patient books for themselves.",
