@@ -7,9 +7,11 @@ Screenshots of the main pages go to artifacts/screenshots/ (git-ignored).
 """
 
 import os
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -124,3 +126,27 @@ def staff_login(page, user, password: str, next_path: str) -> None:
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     page.get_by_label("Authentication code").fill(str(code).zfill(device.digits))
     page.get_by_role("button", name="Verify").click()
+
+
+# --- helpers the browser tests share ------------------------------------------------
+
+
+def local_time(clinic, hour, minute=0, days=1):
+    """That wall-clock time `days` from today in the clinic's own zone."""
+    day = timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)
+    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tzinfo)
+
+
+def no_sideways_scroll(page):
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
+
+
+UNLABELLED_CONTROLS = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')).map(el => el.name)"""
+
+
+def fits_and_is_labelled(page):
+    """No sideways scrolling on the phone, one <h1>, and a label on every form field."""
+    no_sideways_scroll(page)
+    assert page.locator("h1").count() == 1, page.url
+    assert page.evaluate(UNLABELLED_CONTROLS) == [], page.url

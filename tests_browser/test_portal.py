@@ -12,7 +12,7 @@ from accounts.tests.factories import TEST_PASSWORD, PatientFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import Appointment, AppointmentSlot
-from tests_browser.conftest import staff_login
+from tests_browser.conftest import fits_and_is_labelled, local_time, staff_login
 
 try:
     from playwright.sync_api import expect
@@ -20,11 +20,6 @@ except ImportError:  # pragma: no cover - the conftest skips these tests then
     expect = None
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _local(clinic, hour, minute=0, days=1):
-    day = timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)
-    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tzinfo)
 
 
 @pytest.fixture
@@ -39,8 +34,8 @@ def cardiologist():
     )
     DoctorFactory(clinic=clinic, specialty="Dermatology", user__name="Kavya Rao")
     for hour, minute in [(10, 0), (10, 30), (11, 0), (14, 0)]:
-        services.slot_create(doctor=doctor, start=_local(clinic, hour, minute), capacity=2 if hour == 14 else 1)
-    services.slot_create(doctor=doctor, start=_local(clinic, 9, 30, days=2))
+        services.slot_create(doctor=doctor, start=local_time(clinic, hour, minute), capacity=2 if hour == 14 else 1)
+    services.slot_create(doctor=doctor, start=local_time(clinic, 9, 30, days=2))
     return doctor
 
 
@@ -49,21 +44,6 @@ def _log_in(page, email, password=TEST_PASSWORD, next_url=""):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
-
-
-UNLABELLED_CONTROLS = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-    .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')).map(el => el.name)"""
-
-
-def _fits_and_is_labelled(page):
-    """No sideways scrolling on the phone, one <h1>, and a label on every form field."""
-    _no_sideways_scroll(page)
-    assert page.locator("h1").count() == 1, page.url
-    assert page.evaluate(UNLABELLED_CONTROLS) == [], page.url
 
 
 def test_patient_registers_searches_books_sees_and_cancels_and_the_doctor_sees_it(new_page, shot, cardiologist):
@@ -159,7 +139,7 @@ def test_patient_registers_searches_books_sees_and_cancels_and_the_doctor_sees_i
 
 
 def test_two_patients_race_for_the_last_place_and_exactly_one_wins(new_page, shot, cardiologist):
-    slot = AppointmentSlot.objects.get(doctor=cardiologist, start=_local(cardiologist.clinic, 10, 30))
+    slot = AppointmentSlot.objects.get(doctor=cardiologist, start=local_time(cardiologist.clinic, 10, 30))
     pages = []
     for name in ("Rita Racer", "Sam Sprinter"):
         patient = PatientFactory(user__name=name)
@@ -197,7 +177,7 @@ def test_main_pages_fit_a_phone(new_page, shot, cardiologist):
                        (f"/doctors/{cardiologist.pk}/?week={booked.start.date()}", "doctor-week"),
                        ("/accounts/login/", "login"), ("/accounts/register/", "register")]:
         page.goto(path)
-        _fits_and_is_labelled(page)
+        fits_and_is_labelled(page)
         shot(page, f"phone-{name}")
 
     _log_in(page, "priya@example.com")
@@ -206,7 +186,7 @@ def test_main_pages_fit_a_phone(new_page, shot, cardiologist):
                        (f"/book/{free.pk}/", "confirm"), (f"/appointments/{booked.pk}/reschedule/", "reschedule"),
                        ("/profile/", "profile")]:
         page.goto(path)
-        _fits_and_is_labelled(page)
+        fits_and_is_labelled(page)
         shot(page, f"phone-{name}")
 
     # The phone keyboard path: pick a new time and move the appointment.
@@ -223,7 +203,7 @@ def test_main_pages_fit_a_phone(new_page, shot, cardiologist):
     for path, name in [("/doctor/", "doctor-day"), (f"/doctor/appointments/{booked.pk}/", "doctor-visit"),
                        ("/doctor/slots/", "slots"), ("/doctor/week/", "my-week"), ("/doctor/time-off/", "time-off")]:
         doctor_page.goto(path)
-        _fits_and_is_labelled(doctor_page)
+        fits_and_is_labelled(doctor_page)
         shot(doctor_page, f"phone-{name}")
 
 

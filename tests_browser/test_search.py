@@ -2,14 +2,12 @@
 can see them soonest, compares a specialty's doctors side by side and books."""
 
 import re
-from datetime import datetime, time, timedelta
 
 import pytest
-from django.utils import timezone
 
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
-from tests_browser.test_portal import _fits_and_is_labelled
+from tests_browser.conftest import fits_and_is_labelled, local_time
 
 try:
     from playwright.sync_api import expect
@@ -17,11 +15,6 @@ except ImportError:  # pragma: no cover - the conftest skips these tests then
     expect = None
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _local(clinic, hour, minute=0, days=1):
-    day = timezone.localdate(timezone=clinic.tzinfo) + timedelta(days=days)
-    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tzinfo)
 
 
 @pytest.fixture
@@ -32,10 +25,10 @@ def catalogue():
     mehta = DoctorFactory(clinic=pune, specialty="Cardiology", user__name="Anil Mehta")
     rao = DoctorFactory(clinic=pune, specialty="Dermatology", user__name="Kavya Rao")
     nair = DoctorFactory(clinic=london, specialty="Dermatology", user__name="Priya Nair")
-    services.slot_create(doctor=mehta, start=_local(pune, 10))
-    services.slot_create(doctor=rao, start=_local(pune, 11, days=5))
+    services.slot_create(doctor=mehta, start=local_time(pune, 10))
+    services.slot_create(doctor=rao, start=local_time(pune, 11, days=5))
     for days in (2, 3):
-        services.slot_create(doctor=nair, start=_local(london, 9, 30, days=days))
+        services.slot_create(doctor=nair, start=local_time(london, 9, 30, days=days))
     return {"mehta": mehta, "rao": rao, "nair": nair}
 
 
@@ -81,4 +74,4 @@ def test_search_pages_fit_a_phone(new_page, catalogue):
     for path in ("/doctors/?q=skin+doctor+London&part_of_day=morning", "/doctors/?q=zzzz",
                  "/doctors/soonest/?specialty=Dermatology", "/doctors/soonest/"):
         page.goto(path)
-        _fits_and_is_labelled(page)
+        fits_and_is_labelled(page)

@@ -67,6 +67,8 @@ def test_if_match_star_and_a_list_holding_the_current_tag_match(auth_client, pat
     etag = client.get(_url(patient))["ETag"]
     response = client.patch(_url(patient), {"allergies": "B"}, format="json", HTTP_IF_MATCH=f'"old", {etag}')
     assert response.status_code == 200
+    patient.refresh_from_db()
+    assert patient.allergies == "B"
 
 
 def test_without_if_match_the_write_works_as_before(auth_client, patient):

@@ -226,6 +226,7 @@ def test_only_a_patient_may_use_the_dependents_endpoint(request, auth_client, wh
 def test_anonymous_callers_may_not_use_the_dependents_endpoint(api_client):
     assert api_client.get(DEPENDENTS_URL).status_code == 401
     assert api_client.post(DEPENDENTS_URL, CHILD, format="json").status_code == 401
+    assert not Patient.objects.filter(guardian__isnull=False).exists()
 
 
 def test_the_guardian_reads_and_changes_a_dependent(auth_client, patient, child):
@@ -261,6 +262,9 @@ def test_the_dependents_doctor_may_read_but_not_change_it(auth_client, patient, 
     client = auth_client(doctor.user)
     assert client.get(_detail(child.pk)).status_code == 200
     assert_error(client.patch(_detail(child.pk), {"allergies": "x"}, format="json"), 403, "PERMISSION_DENIED")
+    allergies = child.allergies
+    child.refresh_from_db()
+    assert child.allergies == allergies
 
 
 def test_the_guardian_reads_the_dependents_access_log_without_their_own_reads(auth_client, patient, child, doctor):

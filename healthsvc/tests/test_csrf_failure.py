@@ -62,6 +62,7 @@ def test_api_with_a_token_is_not_affected_by_csrf(auth_client, patient, slot):
     response = auth_client(patient.user).post("/api/v1/appointments/book", {"slot_id": slot.pk, "reason_for_visit": "x"},
                                               format="json")
     assert response.status_code == 201, response.content
+    assert slot.appointments.get().patient_id == patient.pk
 
 
 def test_api_path_failing_csrf_gets_the_error_envelope(rf):
