@@ -49,3 +49,21 @@ class OtpSetupRequiredError(ApplicationError):
 class WrongPasswordError(ApplicationError):
     code, status = "VALIDATION_ERROR", 400
     default_message = "The current password is wrong."
+
+
+class AdminNotFoundError(NotFoundError):
+    default_message = "Admin not found."
+
+
+class SelfDeactivationError(ApplicationError):
+    """A superuser closing their own account would lock themselves out (and
+    could leave the service without one)."""
+
+    code, status = "CANNOT_DEACTIVATE_SELF", 409
+    default_message = "You cannot deactivate your own account; ask another superuser."
+
+
+class PatientIsDependentError(ApplicationError):
+    code, status = "PATIENT_IS_DEPENDENT", 409
+    default_message = ("This patient is a family member without a login of their own: deactivate their "
+                       "guardian's account, or cancel their appointments.")

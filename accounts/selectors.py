@@ -99,3 +99,8 @@ def patient_profile_is_empty(*, patient: Patient) -> bool:
     """True while the patient has filled in none of their medical profile (the
     details their doctor reads before the visit): the portal prompts for it."""
     return not (patient.date_of_birth or patient.blood_group or patient.allergies or patient.emergency_contact)
+
+
+def admin_list() -> QuerySet:
+    """Every admin account, active or not, oldest first (the role index serves the filter)."""
+    return User.objects.filter(role=User.Role.ADMIN).order_by("id")

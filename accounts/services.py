@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import tokens, two_factor
 from accounts.exceptions import (
+    AdminNotFoundError,
     EmailTakenError,
     InvalidCredentialsError,
     LoginLockedError,
@@ -18,6 +19,7 @@ from accounts.exceptions import (
     OtpRequiredError,
     OtpSetupRequiredError,
     RoleNotAllowedError,
+    SelfDeactivationError,
     WeakPasswordError,
     WrongPasswordError,
 )
@@ -159,6 +161,90 @@ def user_authenticate(*, email: str, password: str, request, otp: str | None = N
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     audit_record("login", object_type="user", object_id=user.pk, actor=user)
     return user
+
+
+PROFILE_FIELDS = frozenset({"name", "mobile_no"})
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **fields) -> User:
+    """Change the caller's own name and mobile number (any role). Locks the
+    user row. The names of the fields written are audited, not their values."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise TypeError(f"Not profile fields: {sorted(unknown)}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    changes = {key: value for key, value in fields.items() if getattr(user, key) != value}
+    if not changes:
+        return user
+    for key, value in changes.items():
+        setattr(user, key, value)
+    user.save(update_fields=[*changes, "updated_at"])
+    patient = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
+    audit_record("update", object_type="user", object_id=user.pk, patient_id=patient, actor=user,
+                 detail={"fields": sorted(changes)})
+    return user
+
+
+# --- admins -------------------------------------------------------------------------
+
+
+def _check_superuser(by: User) -> None:
+    if not (by.role == User.Role.ADMIN and by.is_superuser):
+        raise PermissionDeniedError("Only superusers may create or deactivate admins.")
+
+
+@transaction.atomic
+def admin_create(*, by: User, name: str, email: str, password: str) -> User:
+    """A new admin (role `admin`, verified; not staff nor superuser: the API
+    only). Two-factor is mandatory for admins (accounts.two_factor), so the new
+    admin sets it up in the portal before the API lets them log in. Raises
+    PermissionDeniedError unless `by` is a superuser, WeakPasswordError,
+    EmailTakenError."""
+    _check_superuser(by)
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User(email=email, name=name.strip(), role=User.Role.ADMIN, is_verified=True)
+    user_check_password(password=password, user=user)
+    user_save_new(user=user, password=password)
+    audit_record("create", object_type="user", object_id=user.pk, actor=by, detail={"role": User.Role.ADMIN})
+    return user
+
+
+@transaction.atomic
+def admin_deactivate(*, by: User, admin_id: int) -> User:
+    """Deactivate an admin: they can no longer log in, and every token and
+    session of theirs stops working at once. Idempotent. Locks the user row.
+    Raises PermissionDeniedError unless `by` is a superuser,
+    AdminNotFoundError (no such user, or not an admin), SelfDeactivationError."""
+    _check_superuser(by)
+    user = User.objects.select_for_update().filter(pk=admin_id, role=User.Role.ADMIN).first()
+    if user is None:
+        raise AdminNotFoundError()
+    if user.pk == by.pk:
+        raise SelfDeactivationError()
+    user_deactivate(user=user, by=by)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User, patient_id: int | None = None) -> bool:
+    """Deactivate an account (admin_deactivate and scheduling's
+    patient_deactivate build on it): every token is revoked at once (the
+    logout-everywhere revocation, then User.save for the active flag, which
+    also ends the portal sessions) and login refuses it. Locks the user row.
+    The rows it owns stay. False when it was inactive already."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return False
+    tokens.user_tokens_revoke(user.pk, TokenFamily.EndReason.STAFF)
+    user.refresh_from_db()
+    user.is_active = False
+    user.save(update_fields=["is_active", "updated_at"])
+    audit_record("deactivate", object_type="user", object_id=user.pk, patient_id=patient_id, actor=by,
+                 detail={"role": user.role})
+    return True
 
 
 PATIENT_FIELDS = {"date_of_birth", "blood_group", "allergies", "emergency_contact", "wants_reminders"}

@@ -35,7 +35,7 @@ _FOR_PATIENT_BY_OBJECT = {
 _FOR_PATIENT_BY_ACTION = {
     "book": "booked an appointment", "reschedule": "moved an appointment", "cancel": "cancelled an appointment",
     "confirm": "confirmed an appointment", "decline": "declined an appointment",
-    "outcome": "recorded a visit's outcome or notes", "waitlist_join": "put you on a waitlist",
+    "outcome": "recorded a visit's outcome or notes", "outcome_correction": "corrected a visit's outcome", "waitlist_join": "put you on a waitlist",
     "waitlist_leave": "took you off a waitlist", "create": "created your account",
 }
 
@@ -52,6 +52,7 @@ class AuditEvent(models.Model):
         CONFIRM = "confirm"
         DECLINE = "decline"
         OUTCOME = "outcome"
+        OUTCOME_CORRECTION = "outcome_correction"
         WAITLIST_JOIN = "waitlist_join"
         WAITLIST_LEAVE = "waitlist_leave"
         WAITLIST_OFFER = "waitlist_offer"

@@ -29,3 +29,13 @@ class LicenseNumberTakenError(ApplicationError):
 
 class DoctorUpdateNotAllowedError(PermissionDeniedError):
     default_message = "Doctors may change only their own qualifications and experience_years."
+
+
+class DoctorProfileExistsError(ApplicationError):
+    code, status = "DOCTOR_PROFILE_EXISTS", 409
+    default_message = "This user already has a doctor profile."
+
+
+class UserInactiveError(ApplicationError):
+    code, status = "USER_INACTIVE", 409
+    default_message = "This account is deactivated: reactivate it before giving it a doctor profile."

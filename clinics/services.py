@@ -13,12 +13,15 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.services import user_check_password, user_save_new
+from audit.services import audit_record
 from clinics.exceptions import (
     ClinicNotFoundError,
     ClinicsValidationError,
     DoctorNotFoundError,
+    DoctorProfileExistsError,
     DoctorUpdateNotAllowedError,
     LicenseNumberTakenError,
+    UserInactiveError,
 )
 from clinics.models import Clinic, Doctor, calendar_feed_token_sha256
 
@@ -155,6 +158,40 @@ def doctor_create(
     _check_license_free(doctor.license_number)
     doctor.user = user_save_new(user=user, password=password)
     _save_doctor(doctor)
+    return doctor
+
+
+@transaction.atomic
+def doctor_profile_create(
+    *, user_id: int, specialty: str, license_number: str, clinic_id: int, by: User | None = None,
+    qualifications: str = "", experience_years: int = 0, max_patients_per_day: int = 20,
+) -> Doctor:
+    """Give a self-registered doctor account its Doctor profile and verify it,
+    in one transaction: from then on the doctor may open slots. Locks the user
+    row (two admins doing it at once: the second finds the profile), then the
+    clinic. Raises ClinicsValidationError (no such user, not a doctor account,
+    clinic_id), UserInactiveError, DoctorProfileExistsError, LicenseNumberTakenError."""
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise _invalid("user_id", "No user with this id.")
+    if user.role != User.Role.DOCTOR:
+        raise _invalid("user_id", f"This user is a {user.get_role_display().lower()}, not a doctor account.")
+    if not user.is_active:
+        raise UserInactiveError()
+    if Doctor.objects.filter(user=user).exists():
+        raise DoctorProfileExistsError()
+    clinic = _active_clinic_for_update(clinic_id=clinic_id)
+    doctor = Doctor(
+        user=user, clinic=clinic, specialty=specialty.strip(), license_number=license_number.strip(),
+        qualifications=qualifications, experience_years=experience_years, max_patients_per_day=max_patients_per_day,
+    )
+    _full_clean(doctor, exclude=["user"])
+    _check_license_free(doctor.license_number)
+    _save_doctor(doctor)
+    if not user.is_verified:
+        user.is_verified = True
+        user.save(update_fields=["is_verified", "updated_at"])
+    audit_record("create", obj=doctor, actor=by, detail={"user_id": user.pk, "verified": True})
     return doctor
 
 

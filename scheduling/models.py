@@ -169,6 +169,9 @@ class Appointment(TimeStampedModel):
     cancelled_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # When the outcome (completed / no-show) was first recorded: it may be
+    # corrected (completed <-> no_show) for 7 days after that (services/lifecycle.py).
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The calendar invitation's SEQUENCE (RFC 5545 3.8.7.4): one more on every
     # change the patient's calendar must follow (confirmed, moved, cancelled),
     # so it updates the event instead of adding a second one.

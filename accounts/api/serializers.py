@@ -37,6 +37,24 @@ class RegisterInputSerializer(InputSerializer):
                                       allow_blank=True, default="", validators=[validate_phone])
 
 
+class ProfileUpdateInputSerializer(InputSerializer):
+    """The caller's own name and mobile number, with register's rules; either or both."""
+
+    name = serializers.CharField(max_length=model_max_length(User, "name"), required=False)
+    mobile_no = serializers.CharField(max_length=model_max_length(User, "mobile_no"), required=False,
+                                      allow_blank=True, validators=[validate_phone],
+                                      help_text='"" removes the number.')
+
+
+class AdminCreateInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=model_max_length(User, "name"))
+    email = serializers.EmailField(max_length=model_max_length(User, "email"))
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"},
+        help_text=" ".join(password_validators_help_texts()),
+    )
+
+
 class LoginInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import services
 from accounts.api.serializers import (
+    AdminCreateInputSerializer,
     AuditEntryOutputSerializer,
     DependentCreateInputSerializer,
     LoginInputSerializer,
@@ -14,6 +15,7 @@ from accounts.api.serializers import (
     PasswordChangeInputSerializer,
     PatientOutputSerializer,
     PatientUpdateInputSerializer,
+    ProfileUpdateInputSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
     RegisterOutputSerializer,
@@ -21,14 +23,14 @@ from accounts.api.serializers import (
     UserOutputSerializer,
 )
 from accounts.models import Patient, User
-from accounts.selectors import dependent_list, patient_get_for_update, patient_get_for_user, patient_list_for_user
+from accounts.selectors import admin_list, dependent_list, patient_get_for_update, patient_get_for_user, patient_list_for_user
 from accounts.tokens import RefreshRefused
 from audit.models import AuditEvent
 from audit.selectors import audit_list_for_patient
 from audit.services import audit_list, audit_read
 from healthsvc.api.conditional import etagged_response, representation_etag, write_if_match
 from healthsvc.api.permissions import IsAdmin, IsPatient, IsPatientOrAdmin
-from healthsvc.api.serializers import error_responses
+from healthsvc.api.serializers import ErrorSerializer, error_responses
 from healthsvc.api.throttling import (
     AnonRequestRateThrottle,
     LoginRateThrottle,
@@ -36,6 +38,7 @@ from healthsvc.api.throttling import (
     RequestRateThrottle,
 )
 from healthsvc.api.views import MethodCheckedMixin
+from healthsvc.exceptions import PermissionDeniedError
 
 
 def _user_with_profiles(user: User) -> User:
@@ -165,6 +168,105 @@ class ProfileApi(MethodCheckedMixin, APIView):
     @extend_schema(tags=["auth"], operation_id="auth_profile", responses={200: UserOutputSerializer, **error_responses(401)})
     def get(self, request):
         return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
+
+    @extend_schema(
+        tags=["auth"], operation_id="auth_profile_partial_update",
+        summary="Change your own name or mobile number",
+        description=(
+            "Any signed-in account (patient, doctor, admin) may change its own `name` and `mobile_no`, with "
+            "the rules of register; fields left out stay as they are, and `mobile_no: \"\"` removes the "
+            "number. The email, role and verification are not changed here. Which fields changed is "
+            "recorded in the audit trail."
+        ),
+        request=ProfileUpdateInputSerializer,
+        responses={200: UserOutputSerializer, **error_responses(400, 401)},
+        examples=[
+            OpenApiExample("New mobile number", value={"mobile_no": "+91 98765 43210"}, request_only=True),
+            OpenApiExample(
+                "The updated account", response_only=True, status_codes=["200"],
+                value={"id": 42, "name": "Asha Rao", "email": "asha@example.com", "role": "patient",
+                       "mobile_no": "+91 98765 43210", "is_verified": True, "is_active": True,
+                       "created_at": "2026-11-02T09:30:00Z", "patient_id": 17, "doctor_id": None},
+            ),
+        ],
+    )
+    def patch(self, request):
+        data = ProfileUpdateInputSerializer.validated(request.data)
+        services.user_update_profile(user=request.user, **data)
+        return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
+
+
+_ADMIN_EXAMPLE = {"id": 7, "name": "Ravi Menon", "email": "ravi.menon@example.com", "role": "admin",
+                  "mobile_no": "", "is_verified": True, "is_active": True, "created_at": "2026-12-01T08:15:00Z",
+                  "patient_id": None, "doctor_id": None}
+
+
+class AdminListCreateApi(MethodCheckedMixin, generics.ListAPIView):
+    permission_classes = [IsAdmin]
+    serializer_class = UserOutputSerializer
+
+    def get_queryset(self):
+        return admin_list()
+
+    @extend_schema(
+        operation_id="admins_list", tags=["admins"], summary="List the admin accounts",
+        description="Every admin account, active or deactivated, oldest first. Any admin may list them.",
+        responses={200: UserOutputSerializer(many=True), **error_responses(401, 403)},
+        examples=[OpenApiExample("One page", response_only=True, status_codes=["200"],
+                                 value=_ADMIN_EXAMPLE)],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="admins_create", tags=["admins"], summary="Create an admin account (superusers only)",
+        description=(
+            "A new account with role `admin`, verified, for the API (not the Django admin site). Admins must "
+            "use two-factor authentication: until the new admin has set up an authenticator app in the portal "
+            "(/accounts/two-factor/), API login answers 401 OTP_REQUIRED. Only superusers may create admins; "
+            "other admins get 403 PERMISSION_DENIED. The password must pass the same rules as register."
+        ),
+        request=AdminCreateInputSerializer,
+        responses={
+            201: UserOutputSerializer, **error_responses(400, 401, 403),
+            409: OpenApiResponse(ErrorSerializer, description="EMAIL_TAKEN: the email has an account"),
+        },
+        examples=[
+            OpenApiExample("New admin", request_only=True,
+                           value={"name": "Ravi Menon", "email": "ravi.menon@example.com",
+                                  "password": "quiet-harbour-lantern-58"}),
+            OpenApiExample("Created", response_only=True, status_codes=["201"], value=_ADMIN_EXAMPLE),
+        ],
+    )
+    def post(self, request):
+        # Who may is checked before the body, so an admin who is not a superuser hears 403.
+        if not request.user.is_superuser:
+            raise PermissionDeniedError("Only superusers may create admins.")
+        data = AdminCreateInputSerializer.validated(request.data)
+        user = services.admin_create(by=request.user, **data)
+        return Response(UserOutputSerializer(_user_with_profiles(user)).data, status=status.HTTP_201_CREATED)
+
+
+class AdminDetailApi(MethodCheckedMixin, APIView):
+    permission_classes = [IsAdmin]
+    queryset = User.objects.none()  # only tells the schema that {admin_id} is a user's
+
+    @extend_schema(
+        operation_id="admins_destroy", tags=["admins"], summary="Deactivate an admin account (superusers only)",
+        description=(
+            "The admin can no longer log in and every token and session of theirs stops working at once "
+            "(their account and its audit trail stay). Deactivating one already inactive changes nothing "
+            "(204). Only superusers may; other admins get 403 PERMISSION_DENIED. A superuser cannot "
+            "deactivate themselves: 409 CANNOT_DEACTIVATE_SELF. An id that is not an admin's is a 404."
+        ),
+        responses={
+            204: None, **error_responses(401, 403, 404),
+            409: OpenApiResponse(ErrorSerializer, description="CANNOT_DEACTIVATE_SELF: your own account"),
+        },
+    )
+    def delete(self, request, admin_id: int):
+        services.admin_deactivate(by=request.user, admin_id=admin_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PatientListApi(MethodCheckedMixin, generics.ListAPIView):

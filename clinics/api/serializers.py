@@ -160,6 +160,19 @@ class DoctorCreateInputSerializer(InputSerializer):
     clinic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
+class DoctorProfileCreateInputSerializer(InputSerializer):
+    """A Doctor profile for an existing self-registered doctor account, which it also verifies."""
+
+    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                       help_text="The self-registered doctor account (role `doctor`).")
+    specialty = serializers.CharField(max_length=100)
+    license_number = serializers.CharField(max_length=64)
+    qualifications = serializers.CharField(required=False, allow_blank=True)
+    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
+    max_patients_per_day = serializers.IntegerField(min_value=1, max_value=500, required=False)
+    clinic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class DoctorUpdateInputSerializer(InputSerializer):
     """What an admin may change (PUT needs the first four)."""
 

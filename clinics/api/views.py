@@ -6,8 +6,15 @@ healthsvc/api/exception_handler.py; nothing here catches them.
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -19,6 +26,7 @@ from clinics.api.serializers import (
     ClinicOutputSerializer,
     DoctorCreateInputSerializer,
     DoctorOutputSerializer,
+    DoctorProfileCreateInputSerializer,
     DoctorSelfUpdateInputSerializer,
     DoctorUpdateInputSerializer,
 )
@@ -30,6 +38,7 @@ from clinics.services import (
     clinic_update,
     doctor_check_update_allowed,
     doctor_create,
+    doctor_profile_create,
     doctor_update,
 )
 from healthsvc.api.caching import Dated, catalogue_answer, latest
@@ -195,16 +204,52 @@ class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="doctors_create", tags=["doctors"],
-        summary="Create a doctor and their verified doctor login in one step (admin)",
-        request=DoctorCreateInputSerializer,
+        summary="Add a doctor, or verify a self-registered one (admin)",
+        description=(
+            "Either body (DoctorCreateRequest is one or the other):\n\n"
+            "- `name`, `email`, `password` and the profile (DoctorCreateInput): creates the doctor's login "
+            "too, verified. 409 EMAIL_TAKEN when the email has an account.\n"
+            "- `user_id` and the profile (DoctorProfileCreateInput): gives an account that self-registered "
+            "with role `doctor` its profile and verifies it, so the doctor may open slots. 400 "
+            "VALIDATION_ERROR on `user_id` when no such user exists or it is not a doctor account; 409 "
+            "DOCTOR_PROFILE_EXISTS when it has a profile already; 409 USER_INACTIVE when it is deactivated.\n\n"
+            "`user_id` together with `name`, `email` or `password` is a 400. `clinic_id` must name an "
+            "active clinic (else 400); a licence number in use is a 409 LICENSE_NUMBER_TAKEN."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="DoctorCreateRequest",
+            serializers=[DoctorCreateInputSerializer, DoctorProfileCreateInputSerializer],
+            resource_type_field_name=None,
+        ),
         responses={
             201: DoctorOutputSerializer, **error_responses(400, 401, 403),
-            **_conflict("EMAIL_TAKEN (the email has an account) or LICENSE_NUMBER_TAKEN"),
+            **_conflict("EMAIL_TAKEN (the email has an account), LICENSE_NUMBER_TAKEN, DOCTOR_PROFILE_EXISTS "
+                        "(the user has a profile already) or USER_INACTIVE (the user is deactivated)"),
         },
+        examples=[
+            OpenApiExample("A new doctor with their login", request_only=True, value={
+                "name": "Dr. Meera Iyer", "email": "meera.iyer@example.com", "password": "cedar-river-morning-17",
+                "specialty": "Cardiology", "license_number": "MH-2019-04417", "clinic_id": 1,
+                "qualifications": "MBBS, MD", "experience_years": 9, "max_patients_per_day": 24}),
+            OpenApiExample("Verify a self-registered doctor", request_only=True, value={
+                "user_id": 58, "specialty": "Dermatology", "license_number": "KA-2021-11873", "clinic_id": 2}),
+            OpenApiExample("The doctor", response_only=True, status_codes=["201"], value={
+                "id": 12, "user_id": 58, "name": "Dr. Kavya Rao", "email": "kavya.rao@example.com",
+                "specialty": "Dermatology", "license_number": "KA-2021-11873", "qualifications": "",
+                "experience_years": 0, "max_patients_per_day": 20, "clinic_id": 2, "is_active": True,
+                "requires_approval": False}),
+        ],
     )
     def post(self, request):
-        data = DoctorCreateInputSerializer.validated(request.data)
-        doctor = doctor_create(**data)
+        if isinstance(request.data, dict) and "user_id" in request.data:
+            mixed = sorted({"name", "email", "password"} & set(request.data))
+            if mixed:
+                raise ValidationError({name: ["Send either user_id or name, email and password."] for name in mixed})
+            data = DoctorProfileCreateInputSerializer.validated(request.data)
+            doctor = doctor_profile_create(by=request.user, **data)
+        else:
+            data = DoctorCreateInputSerializer.validated(request.data)
+            doctor = doctor_create(**data)
         return Response(DoctorOutputSerializer(doctor).data, status=status.HTTP_201_CREATED)
 
 

@@ -7,6 +7,8 @@ from . import views
 urlpatterns = [
     path("slots", views.SlotListCreateApi.as_view(), name="slot-list"),
     path("slots/<int:slot_id>", views.SlotDetailApi.as_view(), name="slot-detail"),
+    # The patient's record: accounts' view with DELETE, which cancels their visits (views/patients.py).
+    path("patients/<int:patient_id>", views.PatientDetailApi.as_view(), name="patient-detail"),
     path("patients/<int:patient_id>/appointments", views.PatientAppointmentListApi.as_view(),
          name="patient-appointment-list"),
     path("appointments", views.AppointmentListApi.as_view(), name="appointment-list"),

@@ -25,6 +25,7 @@ from .lifecycle import (  # noqa: F401
     appointment_decline,
     appointment_set_outcome,
 )
+from .patients import PatientDeactivation, patient_deactivate  # noqa: F401
 from .reminders import reminders_queue  # noqa: F401
 from .slots import (  # noqa: F401
     slot_create,

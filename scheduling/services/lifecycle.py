@@ -12,6 +12,8 @@ doctor keeps its status. `cancelled`, `completed` and `no_show` are final. Every
 two changes of one appointment queue and the second sees the first's result.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +42,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NO_SHOW: frozenset(),
 }
 OUTCOME_STATUSES = (Status.COMPLETED, Status.NO_SHOW)
+# A recorded outcome may be switched (completed <-> no_show) this long after
+# it was first recorded: the contract's "corrected within 7 days".
+OUTCOME_CORRECTION_WINDOW = timedelta(days=7)
 
 
 def transition_allowed(current: str, new: str) -> bool:
@@ -167,24 +172,41 @@ def appointment_decline(*, appointment_id: int, by: User | None = None, reason: 
 @transaction.atomic
 def appointment_set_outcome(
     *, appointment_id: int, status: str | None = None, notes: str | None = None,
-    note_for_patient: str | None = None, by: User | None = None,
+    note_for_patient: str | None = None, by: User | None = None, allow_correction: bool = False,
 ) -> Appointment:
     """Record how a visit went (completed / no-show), the doctor's clinical
     note (doctor and staff only) and the note for the patient; None leaves one as it is.
 
+    With `allow_correction` (the API's PATCH: one appointment, on purpose; not
+    the admin's bulk actions, where it would overwrite by accident), a
+    recorded outcome may be corrected (completed <-> no_show) within
+    OUTCOME_CORRECTION_WINDOW of when it was first recorded (a correction does
+    not restart the window); the audit trail records it as an
+    `outcome_correction` with the old and new status. Both statuses hold the
+    place, so the slot's count does not change.
+
     Locks the appointment. Raises InvalidStateError for a transition the
-    status does not allow, or an outcome before the visit has started.
+    status does not allow, an outcome before the visit has started, or a
+    correction after the window.
     """
     appointment = appointment_get_for_update(appointment_id=appointment_id)
     fields = ["updated_at"]
+    corrected_from = None
     if status is not None and status != appointment.status:
         if status not in OUTCOME_STATUSES:
             raise InvalidStateError(f"An outcome is completed or no_show, not {status}.")
         if appointment.status == Status.PENDING:
             raise InvalidStateError("Confirm the appointment before recording how the visit went.")
-        if transition_allowed(appointment.status, status) and appointment.start > timezone.now():
-            raise InvalidStateError("A visit can be marked completed or no-show only once it has started.")
-        _move(appointment, status)
+        if allow_correction and appointment.status in OUTCOME_STATUSES:
+            _check_correctable(appointment)
+            corrected_from = appointment.status
+            appointment.status = status
+        else:
+            if transition_allowed(appointment.status, status) and appointment.start > timezone.now():
+                raise InvalidStateError("A visit can be marked completed or no-show only once it has started.")
+            _move(appointment, status)
+            appointment.outcome_recorded_at = timezone.now()
+            fields.append("outcome_recorded_at")
         fields.append("status")
     if notes is not None:
         appointment.notes = notes
@@ -193,7 +215,24 @@ def appointment_set_outcome(
         appointment.note_for_patient = note_for_patient
         fields.append("note_for_patient")
     appointment.save(update_fields=fields)
+    written = sorted(set(fields) - {"updated_at", "outcome_recorded_at"})
     # The names of what was written, never the notes themselves.
-    audit_record("outcome", obj=appointment, actor=by,
-                 detail={"status": appointment.status, "fields": sorted(set(fields) - {"updated_at"})})
+    if corrected_from is not None:
+        audit_record("outcome_correction", obj=appointment, actor=by,
+                     detail={"from": corrected_from, "to": appointment.status, "fields": written})
+    else:
+        audit_record("outcome", obj=appointment, actor=by, detail={"status": appointment.status, "fields": written})
     return appointment
+
+
+def _check_correctable(appointment: Appointment) -> None:
+    """Raises InvalidStateError once the correction window has passed. An
+    outcome recorded before outcome_recorded_at existed counts from the
+    appointment's last change (the migration fills it in so)."""
+    recorded_at = appointment.outcome_recorded_at or appointment.updated_at
+    if timezone.now() > recorded_at + OUTCOME_CORRECTION_WINDOW:
+        days = OUTCOME_CORRECTION_WINDOW.days
+        raise InvalidStateError(
+            f"The outcome was recorded more than {days} days ago ({recorded_at:%Y-%m-%d %H:%M} UTC) and can no "
+            "longer be corrected."
+        )

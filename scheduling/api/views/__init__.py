@@ -15,6 +15,7 @@ from .appointments import (  # noqa: F401
     PatientAppointmentListApi,
 )
 from .feeds import DoctorCalendarFeedApi, DoctorCalendarFeedRotateApi  # noqa: F401
+from .patients import PatientDetailApi  # noqa: F401
 from .schedules import (  # noqa: F401
     AvailabilityRuleDetailApi,
     AvailabilityRuleListCreateApi,

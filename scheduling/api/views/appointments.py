@@ -178,21 +178,45 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_partial_update", tags=["appointments"],
-        summary="Record the visit's outcome (completed / no_show, once it has started), the clinical note "
-                "(doctor and staff only) and the note for the patient.",
+        summary="Record or correct the visit's outcome, the clinical note and the note for the patient",
+        description=(
+            "The doctor of the appointment or an admin records how the visit went (`completed` or `no_show`, "
+            "once it has started), the clinical note (`notes`: doctor and staff only) and the note for the "
+            "patient. A recorded outcome may be corrected (completed to no_show or back) within 7 days of when "
+            "it was first recorded; the correction is recorded in the audit trail (`outcome_correction`, with "
+            "the old and new status, never the notes). After that, or for a cancelled or pending appointment, "
+            "409 INVALID_STATE."
+        ),
         request=AppointmentOutcomeInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
             **errors(
                 400, 401, 403, 404, texts={403: "PERMISSION_DENIED: patients cannot record outcomes."},
-                conflict="INVALID_STATE: the status does not allow it, or the visit has not started.",
+                conflict="INVALID_STATE: the status does not allow it, the visit has not started, or the "
+                         "outcome was recorded more than 7 days ago.",
             ),
         },
+        examples=[
+            OpenApiExample("Seen", request_only=True,
+                           value={"status": "completed", "notes": "BP 130/85; review in 3 months.",
+                                  "note_for_patient": "Keep taking the tablets; see you in March."}),
+            OpenApiExample("Correct a no-show recorded by mistake", request_only=True, value={"status": "completed"}),
+            OpenApiExample("Recorded", response_only=True, status_codes=["200"], value={
+                "id": 311, "patient_id": 17, "doctor_id": 3, "clinic_id": 1, "slot_id": 902,
+                "slot_datetime": "2026-12-01T04:30:00Z", "slot_datetime_local": "2026-12-01T10:00:00+05:30",
+                "status": "completed", "reason_for_visit": "Follow-up", "notes": "BP 130/85; review in 3 months.",
+                "note_for_patient": "Keep taking the tablets; see you in March.", "cancelled_at": None,
+                "cancelled_reason": "", "cancelled_internal_note": "", "created_at": "2026-11-20T08:00:00Z", "updated_at": "2026-12-01T05:10:00Z",
+                "doctor": {"id": 3, "name": "Dr. Meera Iyer", "specialty": "Cardiology"},
+                "clinic": {"id": 1, "name": "Heart Care", "address": "12 FC Road", "city": "Pune",
+                           "timezone": "Asia/Kolkata"}}),
+        ],
     )
     def patch(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         data = AppointmentOutcomeInputSerializer.validated(request.data)
-        appointment = services.appointment_set_outcome(appointment_id=appointment.pk, by=request.user, **data)
+        appointment = services.appointment_set_outcome(appointment_id=appointment.pk, by=request.user,
+                                                       allow_correction=True, **data)
         return Response(appointment_data(request, appointment))
 
 

@@ -1,0 +1,62 @@
+"""Closing a patient's account: the part of it that spans appointments
+(accounts cannot reach them: it sits below scheduling)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.exceptions import PatientIsDependentError
+from accounts.models import Patient, User
+from accounts.selectors import patient_get_for_update
+from accounts.services import user_deactivate
+from audit.services import audit_record
+from healthsvc.db import retry_on_conflict
+from scheduling.models import Appointment
+
+from .lifecycle import appointment_cancel
+
+# Shown to the patient in the cancellation mail and on the appointment.
+DEACTIVATION_REASON = "The clinic closed your account, so this visit was cancelled."
+
+
+@dataclass(frozen=True)
+class PatientDeactivation:
+    patient: Patient
+    deactivated: bool  # False: the account was inactive already
+    cancelled_ids: tuple[int, ...]
+
+
+@retry_on_conflict
+@transaction.atomic
+def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
+    """Deactivate a patient's account (admin): their login stops at once
+    (every token revoked, login refused), their record, appointments and audit
+    rows stay. Their future active appointments, and those of the family
+    members they book for, are cancelled through appointment_cancel: the
+    places return to the slots (and the waitlist is offered them), and the
+    patient is told by mail, since otherwise they would turn up for a visit
+    that no longer exists; the doctor hears as of any cancellation by the
+    clinic. Visits that have begun or ended are left as they are. Idempotent.
+
+    Locks the patient row, then the user row, then each appointment and its
+    slot (lifecycle's order). Raises PatientNotFoundError,
+    PatientIsDependentError (a family member has no login to close).
+    """
+    patient = patient_get_for_update(patient_id=patient_id)
+    if patient.is_dependent:
+        raise PatientIsDependentError()
+    deactivated = user_deactivate(user=patient.user, by=by, patient_id=patient.pk)
+    future = (
+        Appointment.objects.filter(
+            patient__in=Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient),
+            status__in=Appointment.ACTIVE_STATUSES, start__gt=timezone.now(),
+        ).order_by("start", "id").values_list("pk", flat=True)
+    )
+    cancelled = tuple(
+        appointment_cancel(appointment_id=appointment_id, by=by, reason=DEACTIVATION_REASON).pk
+        for appointment_id in list(future)
+    )
+    if deactivated or cancelled:
+        audit_record("deactivate", obj=patient, actor=by, detail={"cancelled_appointments": len(cancelled)})
+    return PatientDeactivation(patient=patient, deactivated=deactivated, cancelled_ids=cancelled)
