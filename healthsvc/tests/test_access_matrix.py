@@ -12,7 +12,8 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import AdminUserFactory, DependentFactory, PatientFactory
+from accounts.models import User
+from accounts.tests.factories import AdminUserFactory, DependentFactory, PatientFactory, UserFactory
 from clinics.tests.factories import ClinicFactory, DoctorFactory
 from scheduling import services
 from scheduling.models import AppointmentSlot, AvailabilityRule, Leave
@@ -34,7 +35,9 @@ class World:
         self.patient = PatientFactory()
         self.child = DependentFactory(guardian=self.patient)  # the owner's family member
         self.other_patient = PatientFactory()
-        self.admin = AdminUserFactory()
+        self.admin = AdminUserFactory()  # a superuser
+        self.other_admin = UserFactory(role=User.Role.ADMIN)
+        self.registered = UserFactory(role=User.Role.DOCTOR, is_verified=False)  # self-registered, no profile
         self.slot = SlotFactory(doctor=self.doctor, capacity=3)
         self.free_slot = SlotFactory(doctor=self.doctor, capacity=3)
         self.appointment = services.appointment_book(patient=self.patient, slot_id=self.slot.pk)
@@ -79,6 +82,14 @@ MATRIX = [
     row("get", "/api/v1/auth/profile", None, 401, 200, 200, 200, 200, 200, 200, id="profile"),
     row("post", "/api/v1/auth/logout", lambda w: {"refresh": "x"}, 401, 401, 401, 401, 401, 401, 401,
         id="logout-garbage-token"),
+    row("patch", "/api/v1/auth/profile", lambda w: {"mobile_no": "+91 98765 43210"},
+        401, 200, 200, 200, 200, 200, 200, id="profile-patch"),
+    row("get", "/api/v1/admins", None, 401, 403, 403, 403, 403, 403, 200, id="admins-list"),
+    row("post", "/api/v1/admins", lambda w: {"name": "New Admin", "email": "newadmin@example.com",
+                                             "password": "plum-orchard-sunset-42"},
+        401, 403, 403, 403, 403, 403, 201, id="admin-create"),
+    row("delete", "/api/v1/admins/{w.other_admin.pk}", None, 401, 403, 403, 403, 403, 403, 204, id="admin-delete"),
+    row("delete", "/api/v1/admins/{w.admin.pk}", None, 401, 403, 403, 403, 403, 403, 409, id="admin-delete-self"),
     row("get", "/api/v1/patients", None, 401, 403, 403, 403, 403, 403, 200, id="patients-list"),
     row("get", "/api/v1/patients/me", None, 401, 200, 200, 403, 403, 403, 403, id="patients-me"),
     row("get", "/api/v1/patients/{w.patient.pk}", None, 401, 200, 404, 200, 404, 404, 200, id="patient-get"),
@@ -88,6 +99,8 @@ MATRIX = [
         lambda w: {"name": "N", "mobile_no": "", "date_of_birth": None, "blood_group": None, "allergies": "",
                    "emergency_contact": ""},
         401, 200, 404, 403, 404, 404, 200, id="patient-put"),
+    row("delete", "/api/v1/patients/{w.patient.pk}", None, 401, 403, 404, 403, 404, 404, 204, id="patient-delete"),
+    row("delete", "/api/v1/patients/{w.child.pk}", None, 401, 403, 404, 404, 404, 404, 409, id="dependent-delete"),
     row("get", "/api/v1/patients/{w.patient.pk}/appointments", None, 401, 200, 404, 403, 403, 403, 200,
         id="patient-appointments"),
     # --- Family members: the owner is the guardian; the doctor has no visit with the child ---
@@ -121,6 +134,9 @@ MATRIX = [
         lambda w: {"name": "Dr New", "email": "drnew@example.com", "password": "plum-orchard-sunset-42",
                    "specialty": "ENT", "license_number": "NEW-1", "clinic_id": w.clinic.pk},
         401, 403, 403, 403, 403, 403, 201, id="doctor-create"),
+    row("post", "/api/v1/doctors",
+        lambda w: {"user_id": w.registered.pk, "specialty": "ENT", "license_number": "NEW-2", "clinic_id": w.clinic.pk},
+        401, 403, 403, 403, 403, 403, 201, id="doctor-verify-self-registered"),
     row("get", "/api/v1/doctors/{w.doctor.pk}", None, 200, 200, 200, 200, 200, 200, 200, id="doctor-get"),
     row("patch", "/api/v1/doctors/{w.doctor.pk}", lambda w: {"qualifications": "MD"},
         401, 403, 403, 200, 403, 403, 200, id="doctor-patch-own-fields"),
@@ -213,3 +229,8 @@ def test_access_matrix(api_client, auth_client, persona, method, path, body, exp
         assert AvailabilityRule.objects.filter(pk=w.rule.pk, capacity=1).exists()
         assert Leave.objects.filter(pk=w.leave.pk).exists()
         assert AppointmentSlot.objects.count() == w.slot_count
+        # Nor any account: nobody deactivated, created or verified.
+        assert set(User.objects.filter(is_active=False).values_list("pk", flat=True)) == set()
+        assert User.objects.filter(role=User.Role.ADMIN).count() == 2
+        w.registered.refresh_from_db()
+        assert not w.registered.is_verified

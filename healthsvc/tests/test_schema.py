@@ -11,10 +11,10 @@ CONTRACT = {
     "/api/v1/auth/login": {"post"},
     "/api/v1/auth/refresh": {"post"},
     "/api/v1/auth/logout": {"post"},
-    "/api/v1/auth/profile": {"get"},
+    "/api/v1/auth/profile": {"get", "patch"},
     "/api/v1/patients": {"get"},
     "/api/v1/patients/me": {"get"},
-    "/api/v1/patients/{patient_id}": {"get", "put", "patch"},
+    "/api/v1/patients/{patient_id}": {"get", "put", "patch", "delete"},
     "/api/v1/patients/{patient_id}/appointments": {"get"},
     "/api/v1/clinics": {"get", "post"},
     "/api/v1/clinics/{id}": {"get", "put", "patch", "delete"},
@@ -38,6 +38,9 @@ CONTRACT = {
     "/api/v1/leaves/{leave_id}": {"delete"},
     "/api/v1/doctors/{doctor_id}/schedule": {"get"},
     "/api/v1/appointments/{appointment_id}/ics": {"get"},
+    # Admins
+    "/api/v1/admins": {"get", "post"},
+    "/api/v1/admins/{admin_id}": {"delete"},
 }
 
 
