@@ -12,9 +12,10 @@ from accounts.selectors import patient_get_for_update
 from accounts.services import user_deactivate
 from audit.services import audit_record
 from healthsvc.db import retry_on_conflict
-from scheduling.models import Appointment
+from scheduling.models import Appointment, WaitlistEntry
 
 from .lifecycle import appointment_cancel
+from .waitlist import waitlist_leave
 
 # Shown to the patient in the cancellation mail and on the appointment.
 DEACTIVATION_REASON = "The clinic closed your account, so this visit was cancelled."
@@ -25,6 +26,7 @@ class PatientDeactivation:
     patient: Patient
     deactivated: bool  # False: the account was inactive already
     cancelled_ids: tuple[int, ...]
+    left_waitlist_ids: tuple[int, ...]
 
 
 @retry_on_conflict
@@ -33,7 +35,8 @@ def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     """Deactivate a patient's account (admin): their login stops at once
     (every token revoked, login refused), their record, appointments and audit
     rows stay. Their future active appointments, and those of the family
-    members they book for, are cancelled through appointment_cancel: the
+    members they book for, are cancelled through appointment_cancel (after
+    they leave every waitlist they are on): the
     places return to the slots (and the waitlist is offered them), and the
     patient is told by mail, since otherwise they would turn up for a visit
     that no longer exists; the doctor hears as of any cancellation by the
@@ -47,16 +50,23 @@ def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     if patient.is_dependent:
         raise PatientIsDependentError()
     deactivated = user_deactivate(user=patient.user, by=by, patient_id=patient.pk)
+    family = Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient)
+    # Off the waitlists first (an offered place goes to the next patient), so
+    # that no place the cancellations below free is offered to this account.
+    waiting = WaitlistEntry.objects.filter(patient__in=family, status__in=WaitlistEntry.OPEN_STATUSES)
+    left = tuple(waitlist_leave(entry_id=entry_id).pk for entry_id in list(waiting.order_by("id").values_list(
+        "pk", flat=True)))
     future = (
         Appointment.objects.filter(
-            patient__in=Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient),
-            status__in=Appointment.ACTIVE_STATUSES, start__gt=timezone.now(),
+            patient__in=family, status__in=Appointment.ACTIVE_STATUSES, start__gt=timezone.now(),
         ).order_by("start", "id").values_list("pk", flat=True)
     )
     cancelled = tuple(
         appointment_cancel(appointment_id=appointment_id, by=by, reason=DEACTIVATION_REASON).pk
         for appointment_id in list(future)
     )
-    if deactivated or cancelled:
-        audit_record("deactivate", obj=patient, actor=by, detail={"cancelled_appointments": len(cancelled)})
-    return PatientDeactivation(patient=patient, deactivated=deactivated, cancelled_ids=cancelled)
+    if deactivated or cancelled or left:
+        audit_record("deactivate", obj=patient, actor=by,
+                     detail={"cancelled_appointments": len(cancelled), "left_waitlists": len(left)})
+    return PatientDeactivation(patient=patient, deactivated=deactivated, cancelled_ids=cancelled,
+                               left_waitlist_ids=left)

@@ -68,7 +68,8 @@ def test_admin_deactivates_a_patient(api_client, auth_client, admin_user, patien
     assert auth_client(admin_user).get(_url(patient)).status_code == 200
     assert Appointment.objects.filter(patient=patient).count() == 2
     row = AuditEvent.objects.get(action="deactivate", object_type="patient")
-    assert (row.patient_id, row.actor_id, row.detail) == (patient.pk, admin_user.pk, {"cancelled_appointments": 2})
+    assert (row.patient_id, row.actor_id, row.detail) == (patient.pk, admin_user.pk, {"cancelled_appointments": 2,
+                                                                     "left_waitlists": 0})
     # The patient hears of the cancellations (they would otherwise turn up).
     to_patient = [mail for mail in mailoutbox if any("pat@example.com" in to for to in mail.to)]
     assert len(to_patient) == 2 and all("cancelled" in mail.subject.lower() for mail in to_patient)
@@ -152,3 +153,19 @@ def test_query_count_is_flat_in_the_number_of_visits(auth_client, admin_user, pa
     with django_assert_max_num_queries(80):
         assert auth_client(admin_user).delete(_url(patient)).status_code == 204
     assert not Appointment.objects.filter(patient=patient, status="confirmed").exists()
+
+
+def test_the_patient_leaves_their_waitlists_and_a_freed_place_goes_to_the_next(auth_client, admin_user, patient,
+                                                                               other_patient, doctor):
+    slot = SlotFactory(doctor=doctor)
+    day = timezone.localdate(slot.start, timezone=doctor.clinic.tzinfo)
+    mine = services.waitlist_join(patient=patient, doctor=doctor, day=day)
+    booked = services.appointment_book(patient=patient, slot_id=slot.pk)
+    theirs = services.waitlist_join(patient=other_patient, doctor=doctor, day=day)
+    assert auth_client(admin_user).delete(_url(patient)).status_code == 204
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    booked.refresh_from_db()
+    assert (mine.status, booked.status) == ("left", "cancelled")
+    # The place the cancellation freed is offered to the next waiting patient, not to the closed account.
+    assert (theirs.status, theirs.offered_slot_id) == ("offered", slot.pk)
