@@ -165,7 +165,8 @@ class PasswordChangeApi(MethodCheckedMixin, APIView):
 class ProfileApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], operation_id="auth_profile", responses={200: UserOutputSerializer, **error_responses(401)})
+    @extend_schema(tags=["auth"], operation_id="auth_profile", summary="Your own account",
+                   responses={200: UserOutputSerializer, **error_responses(401)})
     def get(self, request):
         return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
 
