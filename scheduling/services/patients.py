@@ -34,13 +34,13 @@ class PatientDeactivation:
 def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     """Deactivate a patient's account (admin): their login stops at once
     (every token revoked, login refused), their record, appointments and audit
-    rows stay. Their future active appointments, and those of the family
-    members they book for, are cancelled through appointment_cancel (after
-    they leave every waitlist they are on): the
-    places return to the slots (and the waitlist is offered them), and the
-    patient is told by mail, since otherwise they would turn up for a visit
-    that no longer exists; the doctor hears as of any cancellation by the
-    clinic. Visits that have begun or ended are left as they are. Idempotent.
+    rows stay. They, and the family members they book for, leave every
+    waitlist; then their future active appointments are cancelled through
+    appointment_cancel: the places return to the slots (and the waitlists are
+    offered them), and the patient is told by mail, since otherwise they would
+    turn up for a visit that no longer exists; the doctor hears as of any
+    cancellation by the clinic. Visits that have begun or ended are left as
+    they are. Idempotent.
 
     Locks the patient row, then the user row, then each appointment and its
     slot (lifecycle's order). Raises PatientNotFoundError,
@@ -53,9 +53,9 @@ def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     family = Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient)
     # Off the waitlists first (an offered place goes to the next patient), so
     # that no place the cancellations below free is offered to this account.
-    waiting = WaitlistEntry.objects.filter(patient__in=family, status__in=WaitlistEntry.OPEN_STATUSES)
-    left = tuple(waitlist_leave(entry_id=entry_id).pk for entry_id in list(waiting.order_by("id").values_list(
-        "pk", flat=True)))
+    waiting = (WaitlistEntry.objects.filter(patient__in=family, status__in=WaitlistEntry.OPEN_STATUSES)
+               .order_by("id").values_list("pk", flat=True))
+    left = tuple(waitlist_leave(entry_id=entry_id).pk for entry_id in list(waiting))
     future = (
         Appointment.objects.filter(
             patient__in=family, status__in=Appointment.ACTIVE_STATUSES, start__gt=timezone.now(),
