@@ -30,7 +30,7 @@ from scheduling.ics import appointment_to_ics, check_calendar_offered
 from scheduling.models import Appointment
 from scheduling.services.idempotency import IDEMPOTENCY_HEADER
 
-from .common import BOOKING_CONFLICTS, CHANGE_CONFLICTS, appointment_data, errors
+from .common import APPOINTMENT_EXAMPLE, BOOKING_CONFLICTS, CHANGE_CONFLICTS, appointment_data, errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # What idempotency_key_run accepts, as a JSON Schema pattern: printable ASCII
@@ -47,15 +47,6 @@ def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
     if patient_id is None or (user.role == User.Role.PATIENT and patient_id == user.patient.pk):
         return user.patient
     return patient_get_for_user(user=user, patient_id=patient_id)
-
-
-_BOOK_EXAMPLE_RESPONSE = {
-    "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
-    "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "Chest pain on exertion",
-    "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
-    "cancelled_internal_note": None,
-    "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
-}
 
 
 class AppointmentBookApi(MethodCheckedMixin, APIView):
@@ -100,7 +91,7 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
                            request_only=True),
             OpenApiExample("An admin books for a patient", value={"slot_id": 120, "patient_id": 7},
                            request_only=True),
-            OpenApiExample("Booked", value=_BOOK_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]),
+            OpenApiExample("Booked", value=APPOINTMENT_EXAMPLE, response_only=True, status_codes=["201"]),
             OpenApiExample("Slot full", value={"detail": "Slot is fully booked.", "error_code": "SLOT_FULL"},
                            response_only=True, status_codes=["409"]),
         ],

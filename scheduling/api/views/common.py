@@ -30,6 +30,26 @@ SCHEDULE_403 = "PERMISSION_DENIED: a patient, or another doctor's schedule."
 SCHEDULE_404 = "NOT_FOUND: no such doctor."
 
 
+# What the examples of the OpenAPI document show: one appointment, one slot,
+# as the API answers them (the demo data's Pune clinic, UTC+05:30).
+APPOINTMENT_EXAMPLE = {
+    "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
+    "slot_datetime": "2030-03-01T04:30:00Z", "slot_datetime_local": "2030-03-01T10:00:00+05:30",
+    "status": "confirmed", "reason_for_visit": "Chest pain on exertion",
+    "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
+    "cancelled_internal_note": None,
+    "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
+    "doctor": {"id": 3, "name": "Anil Mehta", "specialty": "Cardiology"},
+    "clinic": {"id": 1, "name": "Sunrise Heart & Skin Clinic", "address": "12 FC Road, Shivajinagar",
+               "city": "Pune", "timezone": "Asia/Kolkata"},
+}
+SLOT_EXAMPLE = {
+    "id": 120, "doctor_id": 3, "clinic_id": 1, "slot_datetime": "2030-03-01T04:30:00Z",
+    "slot_datetime_local": "2030-03-01T10:00:00+05:30", "duration_minutes": 30, "capacity": 1,
+    "booked_count": 0, "is_booked": False, "available_spots": 1, "is_active": True,
+}
+
+
 def errors(*statuses: int, texts: dict[int, str] | None = None, conflict: str | None = None) -> dict:
     """`responses` entries documenting the error envelope: the usual text for each
     status unless `texts` says more, and the 409 codes in `conflict`."""

@@ -21,7 +21,7 @@ from scheduling.models import WaitlistEntry
 from scheduling.services.booking import appointment_book_offer
 from scheduling.services.waitlist import waitlist_join, waitlist_leave
 
-from .common import BOOKING_CONFLICTS, appointment_data, errors
+from .common import APPOINTMENT_EXAMPLE, BOOKING_CONFLICTS, appointment_data, errors
 
 _ENTRY_404 = "NOT_FOUND: no such entry, or another patient's."
 _ENTRY_EXAMPLE = {
@@ -110,13 +110,8 @@ class WaitlistAcceptApi(MethodCheckedMixin, APIView):
                      conflict="INVALID_STATE: nothing offered now, or the offer ran out; or a booking refusal: "
                               + BOOKING_CONFLICTS),
         },
-        examples=[OpenApiExample("Booked", response_only=True, status_codes=["201"], value={
-            "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
-            "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "",
-            "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
-            "cancelled_internal_note": None,
-            "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
-        })],
+        examples=[OpenApiExample("Booked", response_only=True, status_codes=["201"],
+                                 value={**APPOINTMENT_EXAMPLE, "reason_for_visit": ""})],
     )
     def post(self, request, entry_id: int):
         appointment = appointment_book_offer(entry_id=entry_id, patient=request.user.patient, by=request.user)
