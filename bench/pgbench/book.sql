@@ -10,8 +10,9 @@ WHERE w.n = (SELECT nextval('bench_pgbench_seq')) \gset
 SELECT 1;
 BEGIN;
 SELECT 1 FROM accounts_patient WHERE id = :patient_id FOR UPDATE;
-SELECT id, max_patients_per_day, is_active, requires_approval FROM clinics_doctor
-  WHERE id = (SELECT doctor_id FROM scheduling_appointmentslot WHERE id = :slot_id) FOR UPDATE;
+SELECT d.id, d.user_id, d.specialty, d.max_patients_per_day, d.is_active, d.requires_approval, u.name
+  FROM clinics_doctor d JOIN accounts_user u ON u.id = d.user_id
+  WHERE d.id = (SELECT doctor_id FROM scheduling_appointmentslot WHERE id = :slot_id) FOR UPDATE OF d;
 SELECT s.*, c.* FROM scheduling_appointmentslot s JOIN clinics_clinic c ON c.id = s.clinic_id
   WHERE s.id IN (:slot_id) ORDER BY s.id FOR UPDATE OF s;
 SELECT EXISTS(SELECT 1 FROM scheduling_leave WHERE doctor_id = :doctor_id AND start < :slot_end AND "end" > :slot_start),

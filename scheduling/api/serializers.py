@@ -137,8 +137,27 @@ class SlotUpdateInputSchema(AtLeastOneFieldSchema):
 # --- appointments ---------------------------------------------------------------
 
 
+class AppointmentDoctorOutputSerializer(serializers.Serializer):
+    """Who the visit is with: the doctor's public card."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    specialty = serializers.CharField(read_only=True)
+
+
+class AppointmentClinicOutputSerializer(serializers.Serializer):
+    """Where the visit is: the clinic's public address and its time zone."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    address = serializers.CharField(read_only=True)
+    city = serializers.CharField(read_only=True)
+    timezone = serializers.CharField(read_only=True, help_text="The clinic's IANA zone, e.g. Asia/Kolkata.")
+
+
 class AppointmentOutputSerializer(serializers.Serializer):
-    """One patient's place on a slot."""
+    """One patient's place on a slot, with the doctor and the clinic it is
+    with (the selectors and services load both with the appointment)."""
 
     id = serializers.IntegerField(read_only=True)
     patient_id = serializers.IntegerField(read_only=True)
@@ -146,6 +165,9 @@ class AppointmentOutputSerializer(serializers.Serializer):
     clinic_id = serializers.IntegerField(read_only=True)
     slot_id = serializers.IntegerField(read_only=True)
     slot_datetime = serializers.DateTimeField(source="start", read_only=True, help_text="Start, in UTC.")
+    slot_datetime_local = LocalDateTimeField(
+        source="start", zone="clinic.tzinfo", help_text="The same start in the clinic's time zone, with its offset."
+    )
     status = serializers.ChoiceField(choices=Appointment.Status.choices, read_only=True)
     reason_for_visit = serializers.CharField(read_only=True)
     notes = serializers.SerializerMethodField(
@@ -159,6 +181,8 @@ class AppointmentOutputSerializer(serializers.Serializer):
     )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    doctor = AppointmentDoctorOutputSerializer(read_only=True)
+    clinic = AppointmentClinicOutputSerializer(read_only=True)
 
     def _for_note_readers(self, value: str) -> str | None:
         # Shown only when the caller (context["viewer"]) is a doctor or staff:

@@ -15,16 +15,18 @@ take the database's single write lock at BEGIN, which serialises writers.
 
 from django.db import connection
 
-from accounts.models import Patient
+from accounts.models import Patient, User
 from clinics.models import Clinic, Doctor
 from scheduling.exceptions import AppointmentNotFoundError, SlotNotFoundError
 from scheduling.models import Appointment, AppointmentSlot
 
 
 def appointment_get_for_update(*, appointment_id: int) -> Appointment:
-    """Lock one appointment row. Raises AppointmentNotFoundError."""
+    """Lock one appointment row, read with its doctor (and their user) and
+    clinic, not locked, which the answer shows. Raises AppointmentNotFoundError."""
     try:
-        return Appointment.objects.select_for_update(of=("self",)).get(pk=appointment_id)
+        return (Appointment.objects.select_related("doctor__user", "clinic").select_for_update(of=("self",))
+                .get(pk=appointment_id))
     except Appointment.DoesNotExist:
         raise AppointmentNotFoundError() from None
 
@@ -47,24 +49,31 @@ def doctor_get_for_update(*, doctor_id: int) -> Doctor:
     return Doctor.objects.select_for_update().get(pk=doctor_id)
 
 
-# The doctor's columns the booking rules read; the rest load on first use.
-_DOCTOR_COLUMNS = ("id", "max_patients_per_day", "is_active", "requires_approval")
+# The doctor's columns the booking rules read and the answer shows (with the
+# user's name); the rest load on first use.
+_DOCTOR_COLUMNS = ("id", "user_id", "specialty", "max_patients_per_day", "is_active", "requires_approval")
 
 
 def doctor_get_for_update_by_slot(*, slot_id: int) -> Doctor:
     """Lock the doctor of a slot, found through the slot in the same statement
     (one round trip, and SQL written once rather than compiled by the ORM on
-    every booking: this is the hottest path there is). Raises SlotNotFoundError."""
-    doctors, slots = Doctor._meta.db_table, AppointmentSlot._meta.db_table
+    every booking: this is the hottest path there is), with their user's name
+    (not locked) for the answer. Raises SlotNotFoundError."""
+    doctors, slots, users = Doctor._meta.db_table, AppointmentSlot._meta.db_table, User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(_DOCTOR_COLUMNS)} FROM {doctors} "
-            f"WHERE id = (SELECT doctor_id FROM {slots} WHERE id = %s){_for_update()}", [slot_id])
+            f"SELECT {', '.join(f'd.{column}' for column in _DOCTOR_COLUMNS)}, u.name "
+            f"FROM {doctors} d JOIN {users} u ON u.id = d.user_id "
+            f"WHERE d.id = (SELECT doctor_id FROM {slots} WHERE id = %s){_for_update('d')}", [slot_id])
         row = cursor.fetchone()
     if row is None:
         raise SlotNotFoundError()
-    # Concrete-field order: id, max_patients_per_day, is_active, requires_approval.
-    return Doctor.from_db(connection.alias, _DOCTOR_COLUMNS, [row[0], row[1], bool(row[2]), bool(row[3])])
+    # from_db takes the values in concrete-field order, as _DOCTOR_COLUMNS lists them.
+    pk, user_id, specialty, max_per_day, is_active, requires_approval, name = row
+    doctor = Doctor.from_db(connection.alias, _DOCTOR_COLUMNS,
+                            [pk, user_id, specialty, max_per_day, bool(is_active), bool(requires_approval)])
+    Doctor.user.field.set_cached_value(doctor, User.from_db(connection.alias, ("id", "name"), [user_id, name]))
+    return doctor
 
 
 def _columns(model, alias: str) -> str:

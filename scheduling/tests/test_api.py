@@ -1,6 +1,7 @@
 """Cross-cutting checks of the slot, appointment and schedule API: the OpenAPI
 document describes every operation with its errors, and out-of-range ids are plain 404s."""
 
+import icalendar
 import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -115,10 +116,61 @@ def test_conflicts_name_their_codes(schema):
 
 def test_the_calendar_file_is_documented_as_text_calendar(schema):
     responses = schema["paths"]["/api/v1/appointments/{appointment_id}/ics"]["get"]["responses"]
-    assert responses["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
     feed = schema["paths"]["/feeds/doctors/{token}.ics"]["get"]
-    assert feed["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    for content in (responses["200"]["content"], feed["responses"]["200"]["content"]):
+        assert set(content) == {"text/calendar"} and content["text/calendar"]["schema"] == {"type": "string"}
+        (example,) = content["text/calendar"]["examples"].values()
+        text = example["value"]
+        assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+        assert max(len(line) for line in text.split("\r\n")) <= 75  # folded, as RFC 5545 wants
+        icalendar.Calendar.from_ical(text)  # parses
     assert feed.get("security", []) in ([], [{}])  # no token needed
+
+
+def _scheduling_operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if set(operation.get("tags", [])) & {"slots", "appointments", "schedules", "waitlist"} or (
+                    operation.get("operationId") == "patients_appointments_list"):
+                yield path, method, operation
+
+
+def test_every_scheduling_operation_has_a_short_summary_and_examples(schema):
+    seen = 0
+    for path, method, operation in _scheduling_operations(schema):
+        seen += 1
+        where = (path, method)
+        summary = operation["summary"]
+        # Short and imperative, for a partner developer; the rest goes in the description.
+        assert len(summary) <= 60 and summary[0].isupper() and not summary.endswith("."), where
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            assert content.get("examples"), where
+        for status, response in operation["responses"].items():
+            if status.startswith("2") and response.get("content"):
+                assert all(content.get("examples") for content in response["content"].values()), (where, status)
+    assert seen == len(OPERATIONS) + 1  # and the patient's list of appointments
+
+
+def test_appointment_and_slot_examples_show_the_embedded_fields(schema):
+    def examples(schema_ref_suffix):
+        for path, method, operation in _scheduling_operations(schema):
+            for status, response in operation["responses"].items():
+                content = response.get("content", {}).get("application/json", {})
+                ref = str(content.get("schema", {}))
+                if status.startswith("2") and schema_ref_suffix in ref:
+                    for example in content["examples"].values():
+                        value = example["value"]
+                        yield from value["results"] if "results" in value else value.get("appointments", [value])
+
+    appointments = list(examples("AppointmentOutput")) + list(examples("DoctorScheduleOutput"))
+    appointments += list(examples("LeaveCreatedOutput"))
+    assert len(appointments) >= 12
+    for appointment in appointments:
+        assert set(appointment["doctor"]) == {"id", "name", "specialty"}
+        assert set(appointment["clinic"]) == {"id", "name", "address", "city", "timezone"}
+        assert appointment["slot_datetime"].endswith("Z") and appointment["slot_datetime_local"].endswith("+05:30")
+    slots = list(examples("SlotOutput"))
+    assert len(slots) >= 4 and all(slot["slot_datetime_local"] == "2030-03-01T10:00:00+05:30" for slot in slots)
 
 
 def test_creating_a_rule_or_a_leave_links_to_removing_it(schema):

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 APPOINTMENT_FIELDS = {"id", "patient_id", "doctor_id", "clinic_id", "slot_id", "slot_datetime", "status",
                       "reason_for_visit", "notes", "note_for_patient", "cancelled_at", "cancelled_reason",
-                      "cancelled_internal_note", "created_at", "updated_at"}
+                      "cancelled_internal_note", "created_at", "updated_at", "slot_datetime_local", "doctor",
+                      "clinic"}
 BOOK_URL = reverse("api:appointment-book")
 LIST_URL = reverse("api:appointment-list")
 
@@ -69,6 +70,10 @@ def test_patient_books_a_slot_for_themselves(auth_client, patient, slot):
         "reason_for_visit": "Chest pain", "notes": None, "note_for_patient": "", "cancelled_at": None,
         "cancelled_reason": "", "cancelled_internal_note": None,
         "created_at": _z(appointment.created_at), "updated_at": _z(appointment.updated_at),
+        "slot_datetime_local": slot.start.astimezone(slot.clinic.tzinfo).isoformat(),
+        "doctor": {"id": slot.doctor_id, "name": slot.doctor.user.name, "specialty": slot.doctor.specialty},
+        "clinic": {"id": slot.clinic_id, "name": slot.clinic.name, "address": slot.clinic.address,
+                   "city": slot.clinic.city, "timezone": slot.clinic.timezone},
     }
     assert appointment.booked_by == patient.user
     slot.refresh_from_db()

@@ -30,7 +30,15 @@ from scheduling.ics import appointment_to_ics, check_calendar_offered
 from scheduling.models import Appointment
 from scheduling.services.idempotency import IDEMPOTENCY_HEADER
 
-from .common import BOOKING_CONFLICTS, CHANGE_CONFLICTS, appointment_data, errors
+from .common import (
+    APPOINTMENT_EXAMPLE,
+    APPOINTMENT_EXAMPLE_FOR_DOCTOR,
+    BOOKING_CONFLICTS,
+    CHANGE_CONFLICTS,
+    ICS_EXAMPLE,
+    appointment_data,
+    errors,
+)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # What idempotency_key_run accepts, as a JSON Schema pattern: printable ASCII
@@ -49,15 +57,6 @@ def _patient_to_book_for(user: User, patient_id: int | None) -> Patient:
     return patient_get_for_user(user=user, patient_id=patient_id)
 
 
-_BOOK_EXAMPLE_RESPONSE = {
-    "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
-    "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "Chest pain on exertion",
-    "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
-    "cancelled_internal_note": None,
-    "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
-}
-
-
 class AppointmentBookApi(MethodCheckedMixin, APIView):
     """A patient books for themselves, an admin for a named patient; optionally idempotent."""
 
@@ -65,7 +64,13 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_book", tags=["appointments"],
-        summary="Book a place on a slot: a patient for themselves or a dependent (patient_id), an admin for patient_id.",
+        summary="Book a place on a slot",
+        description="A patient books for themselves, or for a dependent by naming their `patient_id`; an admin "
+                    "books on behalf of the patient `patient_id` names. The doctor and clinic come from the slot. "
+                    "The appointment starts `confirmed`, or `pending` when the doctor approves each booking (the "
+                    "place is held meanwhile). A patient books within the clinic's booking window (minimum notice, "
+                    "horizon) and up to its limit of active visits; staff are exempt. Send an `Idempotency-Key` to "
+                    "retry safely.",
         request=AppointmentBookInputSerializer,
         parameters=[
             OpenApiParameter(
@@ -100,7 +105,7 @@ class AppointmentBookApi(MethodCheckedMixin, APIView):
                            request_only=True),
             OpenApiExample("An admin books for a patient", value={"slot_id": 120, "patient_id": 7},
                            request_only=True),
-            OpenApiExample("Booked", value=_BOOK_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]),
+            OpenApiExample("Booked", value=APPOINTMENT_EXAMPLE, response_only=True, status_codes=["201"]),
             OpenApiExample("Slot full", value={"detail": "Slot is fully booked.", "error_code": "SLOT_FULL"},
                            response_only=True, status_codes=["409"]),
         ],
@@ -135,8 +140,15 @@ class AppointmentListApi(MethodCheckedMixin, GenericAPIView):
             return Appointment.objects.none()
         return selectors.appointment_list_for_user(user=self.request.user).order_by("-start", "-id")
 
-    @extend_schema(operation_id="appointments_list", tags=["appointments"],
-                   responses={200: AppointmentOutputSerializer(many=True), **errors(400, 401)})
+    @extend_schema(
+        operation_id="appointments_list", tags=["appointments"],
+        summary="List appointments",
+        description="An admin sees every appointment; a patient their own and their dependents'; a doctor the "
+                    "visits booked with them. Latest slot time first, every status unless `status` is given.",
+        responses={200: AppointmentOutputSerializer(many=True), **errors(
+            400, 401, texts={400: "VALIDATION_ERROR: a bad filter (status, dates or ids)."})},
+        examples=[OpenApiExample("One page", value=APPOINTMENT_EXAMPLE, response_only=True, status_codes=["200"])],
+    )
     def get(self, request):
         appointments = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(appointments)
@@ -157,8 +169,16 @@ class PatientAppointmentListApi(AppointmentListApi):
         patient = patient_get_for_user(user=self.request.user, patient_id=self.kwargs["patient_id"])
         return super().get_queryset().filter(patient=patient)
 
-    @extend_schema(operation_id="patients_appointments_list", tags=["patients"],
-                   responses={200: AppointmentOutputSerializer(many=True), **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="patients_appointments_list", tags=["patients"],
+        summary="List a patient's appointments",
+        description="For the patient themselves (a dependent's: their guardian) and admins. Latest slot time "
+                    "first; the same filters as GET /appointments.",
+        responses={200: AppointmentOutputSerializer(many=True), **errors(
+            400, 401, 403, 404, texts={403: "PERMISSION_DENIED: doctors use GET /appointments.",
+                                       404: "NOT_FOUND: no such patient, or not the caller or their dependent."})},
+        examples=[OpenApiExample("One page", value=APPOINTMENT_EXAMPLE, response_only=True, status_codes=["200"])],
+    )
     def get(self, request, patient_id: int):
         return super().get(request)
 
@@ -169,8 +189,20 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method in SAFE_METHODS else [IsDoctorOrAdmin()]
 
-    @extend_schema(operation_id="appointments_retrieve", tags=["appointments"],
-                   responses={200: AppointmentOutputSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="appointments_retrieve", tags=["appointments"],
+        summary="Get an appointment",
+        description="For its patient (or their guardian), its doctor and admins. `notes` and "
+                    "`cancelled_internal_note` are null for a patient.",
+        responses={200: AppointmentOutputSerializer, **errors(
+            401, 404, texts={404: "NOT_FOUND: no such appointment, or not one the caller may see."})},
+        examples=[
+            OpenApiExample("As the patient sees it", value=APPOINTMENT_EXAMPLE, response_only=True,
+                           status_codes=["200"]),
+            OpenApiExample("As the doctor sees it", value=APPOINTMENT_EXAMPLE_FOR_DOCTOR, response_only=True,
+                           status_codes=["200"]),
+        ],
+    )
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
         audit_read(appointment)
@@ -178,7 +210,7 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_partial_update", tags=["appointments"],
-        summary="Record or correct the visit's outcome, the clinical note and the note for the patient",
+        summary="Record or correct how a visit went",
         description=(
             "The doctor of the appointment or an admin records how the visit went (`completed` or `no_show`, "
             "once it has started), the clinical note (`notes`: doctor and staff only) and the note for the "
@@ -197,19 +229,18 @@ class AppointmentDetailApi(MethodCheckedMixin, APIView):
             ),
         },
         examples=[
-            OpenApiExample("Seen", request_only=True,
-                           value={"status": "completed", "notes": "BP 130/85; review in 3 months.",
-                                  "note_for_patient": "Keep taking the tablets; see you in March."}),
+            OpenApiExample("Completed, with notes", request_only=True, value={
+                "status": "completed", "notes": "BP 132/86. Continue amlodipine 5 mg; ECG normal.",
+                "note_for_patient": "All well. Keep taking your tablets and come back in three months.",
+            }),
+            OpenApiExample("No-show", value={"status": "no_show"}, request_only=True),
             OpenApiExample("Correct a no-show recorded by mistake", request_only=True, value={"status": "completed"}),
             OpenApiExample("Recorded", response_only=True, status_codes=["200"], value={
-                "id": 311, "patient_id": 17, "doctor_id": 3, "clinic_id": 1, "slot_id": 902,
-                "slot_datetime": "2026-12-01T04:30:00Z", "slot_datetime_local": "2026-12-01T10:00:00+05:30",
-                "status": "completed", "reason_for_visit": "Follow-up", "notes": "BP 130/85; review in 3 months.",
-                "note_for_patient": "Keep taking the tablets; see you in March.", "cancelled_at": None,
-                "cancelled_reason": "", "cancelled_internal_note": "", "created_at": "2026-11-20T08:00:00Z", "updated_at": "2026-12-01T05:10:00Z",
-                "doctor": {"id": 3, "name": "Dr. Meera Iyer", "specialty": "Cardiology"},
-                "clinic": {"id": 1, "name": "Heart Care", "address": "12 FC Road", "city": "Pune",
-                           "timezone": "Asia/Kolkata"}}),
+                **APPOINTMENT_EXAMPLE_FOR_DOCTOR, "status": "completed",
+                "notes": "BP 132/86. Continue amlodipine 5 mg; ECG normal.",
+                "note_for_patient": "All well. Keep taking your tablets and come back in three months.",
+                "updated_at": "2030-03-01T05:10:44.501234Z",
+            }),
         ],
     )
     def patch(self, request, appointment_id: int):
@@ -227,7 +258,11 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_cancel", tags=["appointments"],
-        summary="Cancel an appointment (the patient, the doctor, an admin); the place returns to the slot.",
+        summary="Cancel an appointment",
+        description="The patient, the doctor or an admin; the place returns to the slot (and is offered to the "
+                    "first patient on the waitlist for that day). `reason` is shown to the patient; "
+                    "`internal_note` only to the doctor and staff. A patient may cancel until the clinic's "
+                    "cancellation window begins.",
         request=AppointmentCancelInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
@@ -238,6 +273,17 @@ class AppointmentCancelApi(MethodCheckedMixin, APIView):
                          + CHANGE_CONFLICTS,
             ),
         },
+        examples=[
+            OpenApiExample("A patient cancels", value={"reason": "I am travelling that week."}, request_only=True),
+            OpenApiExample("The clinic cancels", request_only=True, value={
+                "reason": "Dr. Mehta is unwell; please book another time.",
+                "internal_note": "Sick leave; offered Dr. Rao on the same day.",
+            }),
+            OpenApiExample("Cancelled", response_only=True, status_codes=["200"], value={
+                **APPOINTMENT_EXAMPLE, "status": "cancelled", "cancelled_at": "2030-02-25T11:02:17.000412Z",
+                "cancelled_reason": "I am travelling that week.", "updated_at": "2030-02-25T11:02:17.000412Z",
+            }),
+        ],
     )
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
@@ -255,7 +301,11 @@ class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_reschedule", tags=["appointments"],
-        summary="Move an appointment to another slot (the patient, an admin), atomically.",
+        summary="Move an appointment to another slot",
+        description="The patient or an admin. Atomic: the new place is held and the old one freed, or nothing "
+                    "changes. The booking rules apply to the new slot; a patient also moves only until the "
+                    "clinic's cancellation window begins. Moved to another doctor who approves each booking, it "
+                    "is `pending` again.",
         request=AppointmentRescheduleInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
@@ -269,6 +319,13 @@ class AppointmentRescheduleApi(MethodCheckedMixin, APIView):
                          + CHANGE_CONFLICTS,
             ),
         },
+        examples=[
+            OpenApiExample("Move", value={"slot_id": 121}, request_only=True),
+            OpenApiExample("Moved", response_only=True, status_codes=["200"], value={
+                **APPOINTMENT_EXAMPLE, "slot_id": 121, "slot_datetime": "2030-03-01T05:00:00Z",
+                "slot_datetime_local": "2030-03-01T10:30:00+05:30", "updated_at": "2030-02-22T16:40:09.310002Z",
+            }),
+        ],
     )
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
@@ -286,7 +343,9 @@ class AppointmentConfirmApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_confirm", tags=["appointments"],
-        summary="Confirm a pending appointment (its doctor, or an admin).",
+        summary="Confirm a pending appointment",
+        description="Its doctor or an admin accepts a booking made with a doctor who approves each one; the "
+                    "patient is told by email.",
         request=None,
         responses={
             200: AppointmentOutputSerializer,
@@ -297,6 +356,8 @@ class AppointmentConfirmApi(MethodCheckedMixin, APIView):
                 conflict="INVALID_STATE: the appointment is not pending.",
             ),
         },
+        examples=[OpenApiExample("Confirmed", value=APPOINTMENT_EXAMPLE_FOR_DOCTOR, response_only=True,
+                                 status_codes=["200"])],
     )
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
@@ -311,7 +372,9 @@ class AppointmentDeclineApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_decline", tags=["appointments"],
-        summary="Decline a pending appointment with a reason for the patient (its doctor, or an admin).",
+        summary="Decline a pending appointment",
+        description="Its doctor or an admin turns the booking down with a `reason` the patient reads; it is "
+                    "cancelled and the place returns to the slot.",
         request=AppointmentDeclineInputSerializer,
         responses={
             200: AppointmentOutputSerializer,
@@ -323,8 +386,15 @@ class AppointmentDeclineApi(MethodCheckedMixin, APIView):
                 conflict="INVALID_STATE: the appointment is not pending.",
             ),
         },
-        examples=[OpenApiExample("Declined", value={"reason": "Dr. Mehta is in theatre that morning; "
-                                                              "please book another time."}, request_only=True)],
+        examples=[
+            OpenApiExample("Decline", value={"reason": "Dr. Mehta is in theatre that morning; "
+                                                       "please book another time."}, request_only=True),
+            OpenApiExample("Declined", response_only=True, status_codes=["200"], value={
+                **APPOINTMENT_EXAMPLE_FOR_DOCTOR, "status": "cancelled", "cancelled_at": "2030-02-20T12:30:00.052113Z",
+                "cancelled_reason": "Dr. Mehta is in theatre that morning; please book another time.",
+                "updated_at": "2030-02-20T12:30:00.052113Z",
+            }),
+        ],
     )
     def post(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)
@@ -343,14 +413,18 @@ class AppointmentCalendarApi(JsonErrorsMixin, MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="appointments_ics", tags=["appointments"],
-        summary="The appointment as an iCalendar (RFC 5545) file (the patient, the doctor, an admin).",
-        description="The current version of the invitation the emails carry: the same UID, SEQUENCE and "
-                    "times (in the clinic's zone, with its VTIMEZONE). The reason for the visit and the notes "
-                    "stay out of the file. Errors are the usual JSON envelope.",
+        summary="Download an appointment's calendar file",
+        description="An iCalendar (RFC 5545) file for the patient, the doctor or an admin: the current version "
+                    "of the invitation the emails carry, with the same UID, SEQUENCE and times (in the clinic's "
+                    "zone, with its VTIMEZONE). The reason for the visit and the notes stay out of the file. "
+                    "Errors are the usual JSON envelope.",
         responses={
             200: OpenApiResponse(OpenApiTypes.STR, description="A VCALENDAR with one VEVENT, METHOD:REQUEST."),
-            **errors(401, 404, 406, conflict="INVALID_STATE: the appointment is cancelled; it has no calendar file."),
+            **errors(401, 404, 406, texts={404: "NOT_FOUND: no such appointment, or not one the caller may see."},
+                     conflict="INVALID_STATE: the appointment is cancelled; it has no calendar file."),
         },
+        examples=[OpenApiExample("The invitation", value=ICS_EXAMPLE, response_only=True, status_codes=["200"],
+                                 media_type="text/calendar")],
     )
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_get_for_user(user=request.user, appointment_id=appointment_id)

@@ -27,10 +27,16 @@ from scheduling.api.serializers import (
 )
 from scheduling.models import AvailabilityRule
 
-from .common import SCHEDULE_403, SCHEDULE_404, errors
+from .common import APPOINTMENT_EXAMPLE_FOR_DOCTOR, SCHEDULE_403, SCHEDULE_404, errors
 
 _RULE_EXAMPLE = {"weekday": 0, "start_time": "09:00", "end_time": "13:00", "slot_minutes": 30, "capacity": 1,
                  "break_start": "11:00", "break_end": "11:30"}
+_RULE_OUT = {"id": 7, "doctor_id": 3, "clinic_id": 1, **_RULE_EXAMPLE, "timezone": "Asia/Kolkata"}
+_LEAVE_OUT = {
+    "id": 4, "doctor_id": 3, "start": "2030-02-28T18:30:00Z", "end": "2030-03-01T18:30:00Z",
+    "start_local": "2030-03-01T00:00:00+05:30", "end_local": "2030-03-02T00:00:00+05:30",
+    "reason": "Conference", "created_at": "2030-02-20T09:15:02.123456Z",
+}
 _RULE_400 = (
     "VALIDATION_ERROR: bad shape, the end not after the start, a break outside the hours or with one end, "
     "or a clinic the doctor does not work at (clinic_id)."
@@ -70,9 +76,12 @@ class AvailabilityRuleListCreateApi(ScheduleApi):
 
     @extend_schema(
         operation_id="availability_list", tags=["schedules"],
-        summary="A doctor's weekly availability rules, Monday first (the doctor, an admin).",
+        summary="List a doctor's weekly hours",
+        description="The doctor's weekly availability rules, Monday first, in the clinic's wall-clock time "
+                    "(`timezone`); for the doctor and admins.",
         responses={200: AvailabilityRuleOutputSerializer(many=True),
                    **errors(401, 403, 404, texts={403: SCHEDULE_403, 404: SCHEDULE_404})},
+        examples=[OpenApiExample("One page", value=_RULE_OUT, response_only=True, status_codes=["200"])],
     )
     def get(self, request, doctor_id: int):
         rules = selectors.availability_rule_list(doctor=self.get_doctor(doctor_id))
@@ -81,7 +90,10 @@ class AvailabilityRuleListCreateApi(ScheduleApi):
 
     @extend_schema(
         operation_id="availability_create", tags=["schedules"],
-        summary="Add a weekly rule in the clinic's local time (the doctor, an admin).",
+        summary="Add weekly hours",
+        description="A weekly rule for the doctor (or an admin for them): a weekday and hours in the clinic's "
+                    "local time, the slot length and the patients per slot, with an optional break. Slots are "
+                    "made from it by POST /doctors/{id}/availability/generate.",
         request=AvailabilityRuleCreateInputSerializer,
         responses={
             201: AvailabilityRuleOutputSerializer,
@@ -90,10 +102,7 @@ class AvailabilityRuleListCreateApi(ScheduleApi):
         },
         examples=[
             OpenApiExample("Monday mornings, with a break", value=_RULE_EXAMPLE, request_only=True),
-            OpenApiExample(
-                "Added", response_only=True, status_codes=["201"],
-                value={"id": 7, "doctor_id": 3, "clinic_id": 1, **_RULE_EXAMPLE, "timezone": "Asia/Kolkata"},
-            ),
+            OpenApiExample("Added", value=_RULE_OUT, response_only=True, status_codes=["201"]),
             OpenApiExample("Overlap", response_only=True, status_codes=["409"], value={
                 "detail": "These hours overlap the Monday rule 08:00–10:00.", "error_code": "AVAILABILITY_OVERLAP",
             }),
@@ -119,7 +128,9 @@ class AvailabilityRuleDetailApi(ScheduleApi):
 
     @extend_schema(
         operation_id="availability_partial_update", tags=["schedules"],
-        summary="Change some of a weekly rule's fields; slots already made keep their times.",
+        summary="Change weekly hours",
+        description="Any of a rule's fields, for its doctor or an admin; the result must still be a valid "
+                    "rule. Slots already made from it keep their times.",
         request=AvailabilityRuleUpdateInputSerializer,
         responses={
             200: AvailabilityRuleOutputSerializer,
@@ -127,7 +138,11 @@ class AvailabilityRuleDetailApi(ScheduleApi):
                                                 "doctor's rule.", 404: "NOT_FOUND: no such rule."},
                      conflict=_RULE_409),
         },
-        examples=[OpenApiExample("Longer slots", value={"slot_minutes": 45}, request_only=True)],
+        examples=[
+            OpenApiExample("Longer slots", value={"slot_minutes": 45}, request_only=True),
+            OpenApiExample("Changed", value={**_RULE_OUT, "slot_minutes": 45}, response_only=True,
+                           status_codes=["200"]),
+        ],
     )
     def patch(self, request, rule_id: int):
         rule = self.get_rule(rule_id)
@@ -137,7 +152,8 @@ class AvailabilityRuleDetailApi(ScheduleApi):
 
     @extend_schema(
         operation_id="availability_destroy", tags=["schedules"],
-        summary="Remove a weekly rule; the slots made from it stay.",
+        summary="Remove weekly hours",
+        description="Its doctor or an admin removes the rule; the slots already made from it stay.",
         responses={
             204: OpenApiResponse(description="Removed."),
             **errors(401, 403, 404, texts={403: "PERMISSION_DENIED: a patient, or another doctor's rule.",
@@ -156,9 +172,11 @@ class SlotGenerationApi(ScheduleApi):
 
     @extend_schema(
         operation_id="availability_generate", tags=["schedules"],
-        summary="Make slots from the doctor's weekly rules for local dates; a second run makes none.",
-        description="Idempotent: slot times that have a slot (open or closed), overlap one, fall inside a leave "
-                    "or have passed are skipped, and booked places are never touched.",
+        summary="Make slots from the weekly hours",
+        description="For the clinic's local dates `date_from` to `date_to` (both included, up to 366 days "
+                    "ahead), for the doctor or an admin. Idempotent: slot times that have a slot (open or "
+                    "closed), overlap one, fall inside a leave or have passed are skipped, and booked places are "
+                    "never touched; a second run makes none.",
         request=SlotGenerationInputSerializer,
         responses={
             200: SlotGenerationOutputSerializer,
@@ -197,9 +215,12 @@ class LeaveListCreateApi(ScheduleApi):
 
     @extend_schema(
         operation_id="leaves_list", tags=["schedules"],
-        summary="A doctor's leaves that are not over yet, soonest first (the doctor, an admin).",
+        summary="List a doctor's leaves",
+        description="The leaves not over yet, soonest first, for the doctor and admins; times in UTC and in "
+                    "the clinic's zone.",
         responses={200: LeaveOutputSerializer(many=True),
                    **errors(401, 403, 404, texts={403: SCHEDULE_403, 404: SCHEDULE_404})},
+        examples=[OpenApiExample("One page", value=_LEAVE_OUT, response_only=True, status_codes=["200"])],
     )
     def get(self, request, doctor_id: int):
         page = self.paginate_queryset(selectors.leave_list(doctor=self.get_doctor(doctor_id)))
@@ -207,9 +228,11 @@ class LeaveListCreateApi(ScheduleApi):
 
     @extend_schema(
         operation_id="leaves_create", tags=["schedules"],
-        summary="Add a leave: no slot is made or booked inside it (the doctor, an admin).",
-        description="The answer lists the active appointments inside the leave; they stay until someone "
-                    "cancels them (POST /api/v1/appointments/{id}/cancel with a reason for the patient).",
+        summary="Add a leave",
+        description="Time off for the doctor (or an admin for them): a whole day or part of one, up to 366 "
+                    "days. No slot is made or booked inside it. The answer lists the active appointments inside "
+                    "the leave; they stay until someone cancels them (POST /api/v1/appointments/{id}/cancel "
+                    "with a reason for the patient).",
         request=LeaveCreateInputSerializer,
         responses={
             201: LeaveCreatedOutputSerializer,
@@ -223,14 +246,11 @@ class LeaveListCreateApi(ScheduleApi):
             ),
         },
         examples=[
-            OpenApiExample("A conference day", request_only=True, value={
-                "start": "2030-03-01T00:00:00+05:30", "end": "2030-03-02T00:00:00+05:30", "reason": "Conference",
+            OpenApiExample("A conference day (1 March in Pune)", request_only=True, value={
+                "start": "2030-02-28T18:30:00Z", "end": "2030-03-01T18:30:00Z", "reason": "Conference",
             }),
-            OpenApiExample("Added", response_only=True, status_codes=["201"], value={
-                "id": 4, "doctor_id": 3, "start": "2030-02-28T18:30:00Z", "end": "2030-03-01T18:30:00Z",
-                "start_local": "2030-03-01T00:00:00+05:30", "end_local": "2030-03-02T00:00:00+05:30",
-                "reason": "Conference", "created_at": "2030-02-20T09:15:02.123456Z", "appointments": [],
-            }),
+            OpenApiExample("Added, one visit inside", response_only=True, status_codes=["201"],
+                           value={**_LEAVE_OUT, "appointments": [APPOINTMENT_EXAMPLE_FOR_DOCTOR]}),
         ],
     )
     def post(self, request, doctor_id: int):
@@ -248,7 +268,8 @@ class LeaveDetailApi(ScheduleApi):
 
     @extend_schema(
         operation_id="leaves_destroy", tags=["schedules"],
-        summary="Remove a leave; the free slots inside it can be booked again.",
+        summary="Remove a leave",
+        description="Its doctor or an admin removes it; the free slots inside it can be booked again.",
         responses={
             204: OpenApiResponse(description="Removed."),
             **errors(401, 403, 404, texts={403: "PERMISSION_DENIED: a patient, or another doctor's leave.",
@@ -272,7 +293,10 @@ class DoctorScheduleApi(ScheduleApi):
 
     @extend_schema(
         operation_id="doctors_schedule_retrieve", tags=["schedules"],
-        summary="A doctor's local day: its appointments and load (the doctor, an admin).",
+        summary="Get a doctor's day",
+        description="One local day of the doctor's clinic (today there unless `date` is given), for the doctor "
+                    "and admins: every appointment of the day (any status), the places they hold against "
+                    "`max_patients_per_day`, and the places patients can still book.",
         parameters=[DoctorScheduleQuerySerializer],
         responses={
             200: DoctorScheduleOutputSerializer,
@@ -281,6 +305,10 @@ class DoctorScheduleApi(ScheduleApi):
                 403: SCHEDULE_403, 404: SCHEDULE_404,
             }),
         },
+        examples=[OpenApiExample("A day with one visit", response_only=True, status_codes=["200"], value={
+            "date": "2030-03-01", "timezone": "Asia/Kolkata", "booked": 1, "max_patients_per_day": 20,
+            "free_places": 7, "appointments": [APPOINTMENT_EXAMPLE_FOR_DOCTOR],
+        })],
     )
     def get(self, request, doctor_id: int):
         doctor = self.get_doctor(doctor_id)

@@ -20,7 +20,7 @@ from scheduling.api.serializers import (
 )
 from scheduling.models import AppointmentSlot
 
-from .common import errors
+from .common import SLOT_EXAMPLE, errors
 
 
 class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
@@ -41,8 +41,13 @@ class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="slots_list", tags=["slots"], auth=[],
-        summary="Future, active slots by start time; only those with a free place unless available=false.",
-        responses={200: SlotOutputSerializer(many=True), **errors(400)},
+        summary="List bookable slots",
+        description="Future, open slots of active doctors at active clinics, outside the doctors' leaves, "
+                    "earliest first; only those with a free place unless `available=false`. No login needed. "
+                    "The answer carries an `ETag`: send it back in `If-None-Match` for a 304.",
+        responses={200: SlotOutputSerializer(many=True), **errors(
+            400, texts={400: "VALIDATION_ERROR: a bad filter (ids, dates, available)."})},
+        examples=[OpenApiExample("One page", value=SLOT_EXAMPLE, response_only=True, status_codes=["200"])],
     )
     def get(self, request):
         def answer():
@@ -57,7 +62,9 @@ class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="slots_create", tags=["slots"],
-        summary="Open a slot: a verified doctor for their own doctor_id, or an admin.",
+        summary="Open a slot",
+        description="A verified doctor for their own `doctor_id`, or an admin. The clinic defaults to the "
+                    "doctor's; `slot_datetime` is ISO 8601 with a UTC offset, in the future.",
         request=SlotCreateInputSerializer,
         responses={
             201: SlotOutputSerializer,
@@ -71,6 +78,12 @@ class SlotListCreateApi(MethodCheckedMixin, GenericAPIView):
                          "SLOT_UNAVAILABLE: the doctor or clinic is inactive.",
             ),
         },
+        examples=[
+            OpenApiExample("Half an hour at 10:00 in Pune (04:30 UTC)", request_only=True, value={
+                "doctor_id": 3, "slot_datetime": "2030-03-01T04:30:00Z", "duration_minutes": 30, "capacity": 1,
+            }),
+            OpenApiExample("Opened", value=SLOT_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
     )
     def post(self, request):
         data = SlotCreateInputSerializer.validated(request.data)
@@ -86,8 +99,15 @@ class SlotDetailApi(MethodCheckedMixin, APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method in SAFE_METHODS else [IsSlotOwnerOrAdmin()]
 
-    @extend_schema(operation_id="slots_retrieve", tags=["slots"], auth=[],
-                   responses={200: SlotOutputSerializer, **errors(404)})
+    @extend_schema(
+        operation_id="slots_retrieve", tags=["slots"], auth=[],
+        summary="Get a slot",
+        description="One open slot of an active doctor at an active clinic; no login needed. The answer carries "
+                    "an `ETag` and a `Last-Modified`, for 304s on `If-None-Match` or `If-Modified-Since`.",
+        responses={200: SlotOutputSerializer, **errors(
+            404, texts={404: "NOT_FOUND: no such slot, or it is closed, or its doctor or clinic is inactive."})},
+        examples=[OpenApiExample("A free slot", value=SLOT_EXAMPLE, response_only=True, status_codes=["200"])],
+    )
     def get(self, request, slot_id: int):
         def answer():
             slot = selectors.slot_get(slot_id=slot_id)
@@ -99,7 +119,9 @@ class SlotDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="slots_partial_update", tags=["slots"],
-        summary="Change a slot's capacity, or close or reopen it (its doctor, or an admin).",
+        summary="Change a slot's capacity, or close or reopen it",
+        description="Its doctor or an admin: `capacity` (never below the places booked), `is_active` (false "
+                    "closes it, true reopens a closed one that has not begun), or both.",
         request=SlotUpdateInputSerializer,
         responses={
             200: SlotOutputSerializer,
@@ -115,6 +137,8 @@ class SlotDetailApi(MethodCheckedMixin, APIView):
         examples=[
             OpenApiExample("Room for two more", value={"capacity": 3}, request_only=True),
             OpenApiExample("Close it", value={"is_active": False}, request_only=True),
+            OpenApiExample("Changed", response_only=True, status_codes=["200"],
+                           value={**SLOT_EXAMPLE, "capacity": 3, "booked_count": 1, "available_spots": 2}),
         ],
     )
     def patch(self, request, slot_id: int):
@@ -127,10 +151,14 @@ class SlotDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="slots_destroy", tags=["slots"],
-        summary="Deactivate a slot that holds no active appointment.",
+        summary="Delete a slot",
+        description="Its doctor or an admin deactivates it (the row stays, closed); refused while it holds "
+                    "active appointments.",
         responses={
             204: OpenApiResponse(description="Deactivated."),
-            **errors(401, 403, 404, conflict="SLOT_HAS_BOOKINGS: cancel its active appointments first."),
+            **errors(401, 403, 404, texts={403: "PERMISSION_DENIED: not a doctor or admin, or another doctor's slot.",
+                                           404: "NOT_FOUND: no such open slot."},
+                     conflict="SLOT_HAS_BOOKINGS: cancel its active appointments first."),
         },
     )
     def delete(self, request, slot_id: int):

@@ -21,7 +21,7 @@ from scheduling.models import WaitlistEntry
 from scheduling.services.booking import appointment_book_offer
 from scheduling.services.waitlist import waitlist_join, waitlist_leave
 
-from .common import BOOKING_CONFLICTS, appointment_data, errors
+from .common import APPOINTMENT_EXAMPLE, BOOKING_CONFLICTS, appointment_data, errors
 
 _ENTRY_404 = "NOT_FOUND: no such entry, or another patient's."
 _ENTRY_EXAMPLE = {
@@ -39,9 +39,17 @@ class WaitlistListCreateApi(MethodCheckedMixin, GenericAPIView):
     def get_permissions(self):
         return [IsPatientOrAdmin()] if self.request.method in SAFE_METHODS else [IsPatient()]
 
-    @extend_schema(operation_id="waitlist_list", tags=["waitlist"],
-                   summary="The patient's waitlist entries (every one for an admin), newest first.",
-                   responses={200: WaitlistEntryOutputSerializer(many=True), **errors(400, 401, 403)})
+    @extend_schema(
+        operation_id="waitlist_list", tags=["waitlist"],
+        summary="List waitlist entries",
+        description="A patient's own entries and their dependents' (every one for an admin), newest first.",
+        responses={200: WaitlistEntryOutputSerializer(many=True), **errors(
+            400, 401, 403, texts={403: "PERMISSION_DENIED: doctors have no waitlist."})},
+        examples=[OpenApiExample("One page", response_only=True, status_codes=["200"], value={
+            **_ENTRY_EXAMPLE, "status": "offered", "offered_slot_id": 120,
+            "offered_until": "2030-02-28T10:45:00Z",
+        })],
+    )
     def get(self, request):
         entries = selectors.waitlist_entry_list_for_user(user=request.user).order_by("-created_at", "-id")
         page = self.paginate_queryset(entries)
@@ -49,9 +57,11 @@ class WaitlistListCreateApi(MethodCheckedMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="waitlist_create", tags=["waitlist"],
-        summary="Wait for a place with a doctor on a local date (a patient for themselves).",
-        description="When a place frees that day, the waiting patients are offered it in the order they "
-                    "joined: the first is emailed, and the place is held for them (offered_until).",
+        summary="Join a doctor's waitlist for a day",
+        description="A patient waits for a place with a doctor on one of the clinic's local dates. When a place "
+                    "frees that day, the waiting patients are offered it in the order they joined: the first is "
+                    "emailed, and the place is held for them until `offered_until` (accept with POST "
+                    "/waitlist/{id}/accept).",
         request=WaitlistJoinInputSerializer,
         responses={
             201: WaitlistEntryOutputSerializer,
@@ -82,7 +92,8 @@ class WaitlistDetailApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="waitlist_destroy", tags=["waitlist"],
-        summary="Leave the waitlist (the patient, an admin); a held place goes to the next patient waiting.",
+        summary="Leave the waitlist",
+        description="The patient or an admin; a place held for the entry goes to the next patient waiting.",
         responses={
             204: OpenApiResponse(description="Left."),
             **errors(401, 403, 404, texts={404: _ENTRY_404},
@@ -102,7 +113,10 @@ class WaitlistAcceptApi(MethodCheckedMixin, APIView):
 
     @extend_schema(
         operation_id="waitlist_accept", tags=["waitlist"],
-        summary="Book the place held for the patient (while the entry is offered).",
+        summary="Accept a waitlist offer",
+        description="The patient books the place held for them, while the entry is `offered` and before "
+                    "`offered_until`. Every booking rule applies; a refusal keeps the hold until the offer runs "
+                    "out.",
         request=None,
         responses={
             201: AppointmentOutputSerializer,
@@ -110,13 +124,8 @@ class WaitlistAcceptApi(MethodCheckedMixin, APIView):
                      conflict="INVALID_STATE: nothing offered now, or the offer ran out; or a booking refusal: "
                               + BOOKING_CONFLICTS),
         },
-        examples=[OpenApiExample("Booked", response_only=True, status_codes=["201"], value={
-            "id": 42, "patient_id": 7, "doctor_id": 3, "clinic_id": 1, "slot_id": 120,
-            "slot_datetime": "2030-03-01T04:30:00Z", "status": "confirmed", "reason_for_visit": "",
-            "notes": None, "note_for_patient": "", "cancelled_at": None, "cancelled_reason": "",
-            "cancelled_internal_note": None,
-            "created_at": "2030-02-20T09:15:02.123456Z", "updated_at": "2030-02-20T09:15:02.123456Z",
-        })],
+        examples=[OpenApiExample("Booked", response_only=True, status_codes=["201"],
+                                 value={**APPOINTMENT_EXAMPLE, "reason_for_visit": ""})],
     )
     def post(self, request, entry_id: int):
         appointment = appointment_book_offer(entry_id=entry_id, patient=request.user.patient, by=request.user)
