@@ -30,9 +30,10 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import httpx
 from healthsvc_api_client import AuthenticatedClient, Client
 from healthsvc_api_client.api.appointments import appointments_book, appointments_cancel, appointments_reschedule
-from healthsvc_api_client.api.auth import auth_login, auth_logout, auth_refresh, auth_register
+from healthsvc_api_client.api.auth import auth_login, auth_logout, auth_profile, auth_refresh, auth_register
 from healthsvc_api_client.api.clinics import clinics_retrieve
 from healthsvc_api_client.api.doctors import doctors_list
 from healthsvc_api_client.api.slots import slots_list, slots_retrieve
@@ -60,6 +61,8 @@ from healthsvc_api_client.types import Response
 
 T = TypeVar("T")
 REPLAYED_HEADER = "Idempotent-Replayed"
+# httpx waits 5 s by default; a test server on a busy CI machine may take longer.
+TIMEOUT = httpx.Timeout(30.0)
 
 
 class JourneyError(Exception):
@@ -197,15 +200,18 @@ def move_and_cancel(public: Client, patient: AuthenticatedClient, booked: Appoin
 
 
 def refresh_and_log_out(base_url: str, public: Client, login: LoginOutput) -> None:
-    """Refresh tokens rotate (the used one is dead); logging out kills the refresh token it names."""
+    """Refresh tokens rotate (the used one is dead); logging out ends the sign-in of the refresh token it names."""
     pair = expect("refresh", auth_refresh.sync_detailed(client=public, body=RefreshInput(refresh=login.refresh)),
                   HTTPStatus.OK, TokenPairOutput)
     check("refresh", pair.refresh != login.refresh and pair.access != login.access, "the same tokens")
 
-    with AuthenticatedClient(base_url=base_url, token=pair.access) as session:
+    with AuthenticatedClient(base_url=base_url, token=pair.access, timeout=TIMEOUT) as session:
         logout = auth_logout.sync_detailed(client=session, body=RefreshInput(refresh=pair.refresh))
         check("log out", logout.status_code == HTTPStatus.NO_CONTENT, f"{logout.status_code.value}: {logout.content!r}")
         print("ok  log out: 204")
+        # The sign-in has ended: its access token too, from its next request.
+        expect_refused("profile after logout", auth_profile.sync_detailed(client=session),
+                       HTTPStatus.UNAUTHORIZED, "TOKEN_INVALID")
     expect_refused("refresh after logout",
                    auth_refresh.sync_detailed(client=public, body=RefreshInput(refresh=pair.refresh)),
                    HTTPStatus.UNAUTHORIZED, "TOKEN_INVALID")
@@ -218,7 +224,7 @@ def refresh_and_log_out(base_url: str, public: Client, login: LoginOutput) -> No
 
 def run_journey(base_url: str, search: str) -> Outcome:
     """The whole journey against the server at base_url; raises JourneyError at the first wrong answer."""
-    with Client(base_url=base_url, raise_on_unexpected_status=True) as public:
+    with Client(base_url=base_url, timeout=TIMEOUT, raise_on_unexpected_status=True) as public:
         registered, login = register_and_log_in(public)
         patient_id = registered.user.patient_id
         if patient_id is None:  # checked at registration; this narrows the type
@@ -226,7 +232,8 @@ def run_journey(base_url: str, search: str) -> Outcome:
         doctor, first, second = find_doctor_and_slots(public, search)
         expected = AppointmentOutputStatusEnum.PENDING if doctor.requires_approval else \
             AppointmentOutputStatusEnum.CONFIRMED
-        with AuthenticatedClient(base_url=base_url, token=login.access, raise_on_unexpected_status=True) as patient:
+        with AuthenticatedClient(base_url=base_url, token=login.access, timeout=TIMEOUT,
+                                 raise_on_unexpected_status=True) as patient:
             booked = book_twice(patient, first, expected, patient_id)
             move_and_cancel(public, patient, booked, first, second)
         refresh_and_log_out(base_url, public, login)
