@@ -122,3 +122,10 @@ class WaitlistEntryNotFoundError(NotFoundError):
 class AlreadyOnWaitlistError(ApplicationError):
     code, status = "ALREADY_ON_WAITLIST", 409
     default_message = "You are already on this doctor's waitlist for that date."
+
+
+class PatientAccountClosedError(ApplicationError):
+    """Booking for a patient whose account (or whose guardian's) an admin closed."""
+
+    code, status = "USER_INACTIVE", 409
+    default_message = "This patient's account is closed: it cannot book."

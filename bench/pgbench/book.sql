@@ -24,7 +24,10 @@ SELECT EXISTS(SELECT 1 FROM scheduling_leave WHERE doctor_id = :doctor_id AND st
   EXISTS(SELECT 1 FROM scheduling_appointment WHERE patient_id = :patient_id AND start < :slot_end AND "end" > :slot_start
          AND status IN ('pending', 'confirmed') AND id <> 0),
   (SELECT COUNT(*) FROM scheduling_appointment WHERE patient_id = :patient_id AND clinic_id = :clinic_id AND start > now()
-         AND status IN ('pending', 'confirmed') AND id <> 0);
+         AND status IN ('pending', 'confirmed') AND id <> 0),
+  (SELECT COALESCE(u.is_active, gu.is_active) FROM accounts_patient p
+         LEFT JOIN accounts_user u ON u.id = p.user_id LEFT JOIN accounts_patient g ON g.id = p.guardian_id
+         LEFT JOIN accounts_user gu ON gu.id = g.user_id WHERE p.id = :patient_id);
 INSERT INTO scheduling_appointment (created_at, updated_at, patient_id, doctor_id, clinic_id, slot_id, start, "end",
     status, reason_for_visit, notes, note_for_patient, booked_by_id, cancelled_at, cancelled_reason,
     cancelled_internal_note, cancelled_by_id, sequence)

@@ -20,6 +20,7 @@ from scheduling.exceptions import (
     AlreadyBookedError,
     DailyLimitReachedError,
     OverlappingAppointmentError,
+    PatientAccountClosedError,
     SlotFullError,
     InvalidStateError,
     SlotUnavailableError,
@@ -59,6 +60,7 @@ def _facts_sql() -> str:
     """The one query behind _booking_facts, written once (the ORM would compile
     five subqueries on every booking, which cost more than the round trips they save)."""
     appointments, leaves = Appointment._meta.db_table, Leave._meta.db_table
+    patients, users = Patient._meta.db_table, User._meta.db_table
     active = ", ".join(f"'{status}'" for status in ACTIVE)
     held = ", ".join(f"'{status}'" for status in Appointment.PLACE_HOLDING_STATUSES)
     end = connection.ops.quote_name("end")
@@ -71,7 +73,13 @@ def _facts_sql() -> str:
         f"EXISTS(SELECT 1 FROM {appointments} WHERE patient_id = %s AND start < %s AND {end} > %s "
         f"AND status IN ({active}) AND id <> %s), "
         f"(SELECT COUNT(*) FROM {appointments} WHERE patient_id = %s AND clinic_id = %s AND start > %s "
-        f"AND status IN ({active}) AND id <> %s)"
+        f"AND status IN ({active}) AND id <> %s), "
+        # Whether the account that books for the patient (theirs, or their
+        # guardian's) is open, read now, after the patient lock: an account
+        # closed while this booking waited on it shows as closed here.
+        f"(SELECT COALESCE(u.is_active, gu.is_active) FROM {patients} p "
+        f"LEFT JOIN {users} u ON u.id = p.user_id LEFT JOIN {patients} g ON g.id = p.guardian_id "
+        f"LEFT JOIN {users} gu ON gu.id = g.user_id WHERE p.id = %s)"
     )
 
 
@@ -80,7 +88,8 @@ def _booking_facts(*, slot: AppointmentSlot, doctor: Doctor, patient: Patient, e
     doctor's leave over the slot, the patient's active visit on it, the
     doctor's visits that local day (completed and no-show visits used their
     place that day too), the patient's overlapping visits and their future
-    visits at the clinic (for the clinic's policy)."""
+    visits at the clinic (for the clinic's policy), and whether the account
+    booking for them is still open."""
     day_start, day_end = local_day_bounds(slot.start, slot.clinic.tzinfo)
     at = connection.ops.adapt_datetimefield_value
     start, end, excluded = at(slot.start), at(slot.end), exclude_id or 0
@@ -91,10 +100,11 @@ def _booking_facts(*, slot: AppointmentSlot, doctor: Doctor, patient: Patient, e
             doctor.pk, at(day_start), at(day_end), excluded,
             patient.pk, end, start, excluded,
             patient.pk, slot.clinic_id, at(timezone.now()), excluded,
+            patient.pk,
         ])
-        on_leave, already, that_day, overlapping, at_clinic = cursor.fetchone()
+        on_leave, already, that_day, overlapping, at_clinic, account_open = cursor.fetchone()
     return {"on_leave": bool(on_leave), "already_booked": bool(already), "held_that_day": that_day,
-            "overlapping": bool(overlapping), "held_at_clinic": at_clinic}
+            "overlapping": bool(overlapping), "held_at_clinic": at_clinic, "account_open": bool(account_open)}
 
 
 def _check_bookable(
@@ -105,6 +115,8 @@ def _check_bookable(
     if not (slot.is_active and doctor.is_active and slot.clinic.is_active) or slot.is_past:
         raise SlotUnavailableError()
     facts = _booking_facts(slot=slot, doctor=doctor, patient=patient, exclude_id=exclude_id)
+    if not facts["account_open"]:
+        raise PatientAccountClosedError()
     if facts["on_leave"]:
         raise SlotUnavailableError("The doctor is away at that time.")
     if not policy_exempt(by, doctor_id=slot.doctor_id):
@@ -133,7 +145,8 @@ def appointment_book(*, patient: Patient, slot_id: int, reason: str = "", booked
     SlotNotFoundError, SlotUnavailableError (also on the doctor's
     leave), BookingTooSoonError, BookingTooFarError, SlotFullError,
     AlreadyBookedError, DailyLimitReachedError, OverlappingAppointmentError,
-    BookingLimitReachedError.
+    BookingLimitReachedError, PatientAccountClosedError (the account, or the
+    guardian's, was closed).
     """
     if booked_by is not None and booked_by.role == User.Role.PATIENT and not patient_acts_for(
             user=booked_by, patient=patient):

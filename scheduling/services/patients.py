@@ -42,13 +42,17 @@ def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     cancellation by the clinic. Visits that have begun or ended are left as
     they are. Idempotent.
 
-    Locks the patient row, then the user row, then each appointment and its
-    slot (lifecycle's order). Raises PatientNotFoundError,
+    Locks the patient row, their family members' rows, then the user row, then
+    each appointment and its slot (lifecycle's order). Raises PatientNotFoundError,
     PatientIsDependentError (a family member has no login to close).
     """
     patient = patient_get_for_update(patient_id=patient_id)
     if patient.is_dependent:
         raise PatientIsDependentError()
+    # The family members' rows too, in id order: a booking for one of them
+    # (which locks that row, booking.py) then either ends before this, and is
+    # cancelled below, or waits and finds the account closed (locks.patient_lock).
+    list(Patient.objects.select_for_update().filter(guardian=patient).order_by("id").values_list("pk", flat=True))
     deactivated = user_deactivate(user=patient.user, by=by, patient_id=patient.pk)
     family = Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient)
     # Off the waitlists first (an offered place goes to the next patient), so

@@ -341,3 +341,35 @@ def test_cancellations_racing_on_one_day_offer_each_place_to_one_patient():
     for s in slots:
         s.refresh_from_db()
         assert (s.booked_count, s.held_count) == (0, 1)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_closing_an_account_while_it_books_leaves_no_active_visit(round_):
+    """An admin closes a patient's account while the patient books for
+    themselves and for their child: each booking either lands before the
+    closing, whose sweep cancels it, or is refused as the account closed.
+    No active future visit of the family is left behind either way."""
+    from accounts.tests.factories import AdminUserFactory, DependentFactory
+    from scheduling.exceptions import PatientAccountClosedError
+    from scheduling.services.patients import patient_deactivate
+
+    doctor = DoctorFactory(clinic=ClinicFactory())
+    patient = PatientFactory()
+    child = DependentFactory(guardian=patient)
+    admin = AdminUserFactory()
+    start = timezone.now() + timedelta(days=3)
+    slots = [SlotFactory(doctor=doctor, start=start + timedelta(hours=i), capacity=2) for i in range(4)]
+    bookings = [
+        (lambda s=s, who=who: appointment_book(patient=who, slot_id=s.pk, booked_by=patient.user))
+        for s, who in zip(slots, [patient, child, patient, child], strict=True)
+    ]
+    outcomes = run_concurrently([lambda: patient_deactivate(patient_id=patient.pk, by=admin), *bookings])
+
+    assert_errors_only(outcomes, PatientAccountClosedError)
+    assert outcomes[0].error is None
+    family = [patient.pk, child.pk]
+    assert not Appointment.objects.filter(patient_id__in=family, status__in=Appointment.ACTIVE_STATUSES).exists()
+    # Every place a booking took was given back.
+    for slot in slots:
+        slot.refresh_from_db()
+        assert slot.booked_count == held_count(slot) == 0

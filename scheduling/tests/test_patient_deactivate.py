@@ -169,3 +169,17 @@ def test_the_patient_leaves_their_waitlists_and_a_freed_place_goes_to_the_next(a
     assert (mine.status, booked.status) == ("left", "cancelled")
     # The place the cancellation freed is offered to the next waiting patient, not to the closed account.
     assert (theirs.status, theirs.offered_slot_id) == ("offered", slot.pk)
+
+
+def test_no_one_may_book_for_a_closed_account_or_its_family(auth_client, admin_user, patient, doctor):
+    """Staff booking on behalf of a closed account (or of its family member)
+    get 409 USER_INACTIVE and nothing is booked."""
+    child = DependentFactory(guardian=patient)
+    assert auth_client(admin_user).delete(_url(patient)).status_code == 204
+    slot = SlotFactory(doctor=doctor, capacity=3)
+    for who in (patient, child):
+        response = auth_client(admin_user).post(
+            reverse("api:appointment-book"), {"slot_id": slot.pk, "patient_id": who.pk}, format="json")
+        assert_error(response, 409, "USER_INACTIVE")
+    slot.refresh_from_db()
+    assert slot.booked_count == 0 and not Appointment.objects.filter(slot=slot).exists()
