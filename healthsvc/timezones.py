@@ -1,18 +1,23 @@
 """Time zones: which IANA names a clinic may use, and wall-clock times turned
 into instants without tripping over daylight-saving changes.
 
-The zone list comes from the pinned `tzdata` package (the IANA database as
-published for Python), not from the host: the host's zoneinfo directory also
-holds `localtime` and `posixrules` (its own zone under another name), the
-`Factory` placeholder and the backward-compatible aliases (`Asia/Calcutta`,
-`US/Eastern`), and it differs from one machine to the next.
+The names a clinic may have are a fixed list shipped with the code,
+healthsvc/data/timezones.txt: the canonical zones of the pinned `tzdata`
+package (the IANA database as published for Python) when the list was made,
+not the host's: the host's zoneinfo directory also holds `localtime` and
+`posixrules` (its own zone under another name), the `Factory` placeholder and
+the backward-compatible aliases (`Asia/Calcutta`, `US/Eastern`), and it
+differs from one machine to the next. A new tzdata release changes the API's
+accepted names only when the file is regenerated (zone_names_from_tzdata).
 """
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 DEFAULT_ZONE = "UTC"
+ZONE_LIST = Path(__file__).resolve().parent / "data" / "timezones.txt"
 
 
 @cache
@@ -21,13 +26,20 @@ def _tzdata_lines() -> tuple[str, ...]:
     return tuple(text.splitlines())
 
 
-@cache
-def canonical_zone_names() -> frozenset[str]:
-    """The IANA database's own zones (its `Zone` entries, not the `Link` aliases),
-    without `Factory`; plus `UTC`, the name everyone uses for `Etc/UTC`."""
+def zone_names_from_tzdata() -> list[str]:
+    """What healthsvc/data/timezones.txt lists, made from the installed tzdata:
+    its `Zone` entries (not the `Link` aliases) without `Factory`, plus `UTC`,
+    the name everyone uses for `Etc/UTC`. Sorted."""
     names = {line.split()[1] for line in _tzdata_lines() if line.startswith("Z ")}
     names.discard("Factory")
-    return frozenset(names | {DEFAULT_ZONE})
+    return sorted(names | {DEFAULT_ZONE})
+
+
+@cache
+def canonical_zone_names() -> frozenset[str]:
+    """The zone names a clinic may have: healthsvc/data/timezones.txt."""
+    lines = ZONE_LIST.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 @cache

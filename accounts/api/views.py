@@ -38,7 +38,41 @@ from healthsvc.api.throttling import (
     RequestRateThrottle,
 )
 from healthsvc.api.views import MethodCheckedMixin
-from healthsvc.exceptions import PermissionDeniedError
+from healthsvc.exceptions import ErrorCode, PermissionDeniedError
+
+
+# --- OpenAPI examples ---------------------------------------------------------------
+# Realistic values that validate against the document (healthsvc/tests/test_schema.py).
+
+_ACCESS = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwidXNlcl9pZCI6N30.c2lnbmF0dXJl"
+_REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsInVzZXJfaWQiOjd9.c2lnbmF0dXJl"
+USER_EXAMPLE = {
+    "id": 7, "name": "Asha Rao", "email": "asha@example.com", "role": "patient", "mobile_no": "+91 98765 43210",
+    "is_verified": True, "is_active": True, "created_at": "2030-03-01T04:30:00Z", "patient_id": 12, "doctor_id": None,
+}
+PATIENT_EXAMPLE = {
+    "id": 12, "user_id": 7, "guardian_id": None, "name": "Asha Rao", "email": "asha@example.com",
+    "mobile_no": "+91 98765 43210", "date_of_birth": "1990-05-17", "blood_group": "B+", "allergies": "Penicillin",
+    "emergency_contact": "Ravi Rao, +91 98765 01234", "wants_reminders": True,
+}
+DEPENDENT_EXAMPLE = {
+    **PATIENT_EXAMPLE, "id": 31, "user_id": None, "guardian_id": 12, "name": "Maya Rao", "email": None,
+    "mobile_no": None, "date_of_birth": "2019-04-02", "blood_group": "O+", "allergies": "Peanuts",
+    "emergency_contact": "",
+}
+AUDIT_EXAMPLE = {
+    "id": 5012, "at": "2030-03-02T09:15:00Z", "actor_id": 3, "actor_name": "Dr. Meera Iyer", "actor_role": "doctor",
+    "action": "read", "object_type": "patient", "object_id": "12", "description": "Viewed the patient's profile.",
+    "entry_point": "api", "ip": "203.0.113.24", "request_id": "4f9c2d7e8a1b4c3d9e0f1a2b3c4d5e6f",
+}
+
+
+def _response(name: str, value, status: str = "200") -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status])
+
+
+def _request(name: str, value) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
 
 
 def _user_with_profiles(user: User) -> User:
@@ -51,12 +85,25 @@ class RegisterApi(MethodCheckedMixin, APIView):
     throttle_classes = [RegisterRateThrottle, AnonRequestRateThrottle]
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_register", request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer, **error_responses(400, 403, 409, 429)},
-        examples=[OpenApiExample("Patient", value={"name": "Asha Rao", "email": "asha@example.com",
-                                                   "password": "a-long-passphrase", "mobile_no": "+91 98765 43210"},
-                                 request_only=True)],
-        description="Create an account (role `patient` by default; `doctor` accounts start unverified).",
+        tags=["auth"], operation_id="auth_register", summary="Create an account and sign in",
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer,
+                   **error_responses(400, 429, codes=[ErrorCode.PERMISSION_DENIED, ErrorCode.EMAIL_TAKEN],
+                                     texts={400: "A weak password, or a field missing or too long.",
+                                            403: "`role: admin` cannot be chosen."})},
+        examples=[
+            _request("Patient", {"name": "Asha Rao", "email": "asha@example.com", "password": "a-long-passphrase",
+                                 "mobile_no": "+91 98765 43210"}),
+            _request("Doctor (unverified until an admin verifies them)", {
+                "name": "Meera Iyer", "email": "meera.iyer@example.com", "password": "another-long-passphrase",
+                "role": "doctor"}),
+            _response("Signed in", {"user": USER_EXAMPLE, "access": _ACCESS, "refresh": _REFRESH}, "201"),
+        ],
+        description=(
+            "Anyone may register. `role` is `patient` by default; a `doctor` account starts unverified "
+            "(`is_verified: false`) and cannot open slots until an admin verifies it. The answer signs the "
+            "new account in: use `access` as the bearer token."
+        ),
     )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
@@ -72,8 +119,20 @@ class LoginApi(MethodCheckedMixin, APIView):
     throttle_classes = [LoginRateThrottle, AnonRequestRateThrottle]
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_login", request=LoginInputSerializer,
-        responses={200: LoginOutputSerializer, **error_responses(400, 401, 429)},
+        tags=["auth"], operation_id="auth_login", summary="Sign in with email and password",
+        request=LoginInputSerializer,
+        responses={200: LoginOutputSerializer,
+                   **error_responses(400, 429, codes=[ErrorCode.INVALID_CREDENTIALS, ErrorCode.OTP_REQUIRED,
+                                                      ErrorCode.OTP_INVALID],
+                                     texts={429: "Too many logins from this address, or this account locked "
+                                                 "from this address after five failures."})},
+        examples=[
+            _request("Password", {"email": "asha@example.com", "password": "a-long-passphrase"}),
+            _request("With a one-time code", {"email": "admin@example.com", "password": "an-admin-passphrase",
+                                              "otp": "492039"}),
+            _response("Signed in", {"access": _ACCESS, "refresh": _REFRESH, "token_type": "Bearer",
+                                    "user": USER_EXAMPLE}),
+        ],
         description=(
             "Exchange email and password (and `otp`, for accounts with two-factor on: admins always) for an "
             "access token (5 min) and a refresh token (7 days; the sign-in ends 30 days after login however "
@@ -95,8 +154,13 @@ class RefreshApi(MethodCheckedMixin, APIView):
     authentication_classes = []
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_refresh", request=RefreshInputSerializer,
-        responses={200: TokenPairOutputSerializer, **error_responses(400, 401)},
+        tags=["auth"], operation_id="auth_refresh", summary="Get a new token pair for a refresh token",
+        request=RefreshInputSerializer,
+        responses={200: TokenPairOutputSerializer,
+                   **error_responses(400, codes=[ErrorCode.TOKEN_INVALID],
+                                     texts={401: "The refresh token is expired, tampered, or already used."})},
+        examples=[_request("Refresh", {"refresh": _REFRESH}),
+                  _response("A new pair", {"access": _ACCESS, "refresh": _REFRESH})],
         description=(
             "Rotate a refresh token: the answer carries a new pair and the old refresh token is dead. "
             "Sending a refresh token that was already rotated out ends the whole sign-in (every token of "
@@ -116,8 +180,11 @@ class LogoutApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_logout", request=RefreshInputSerializer,
-        responses={204: None, **error_responses(400, 401, 403)},
+        tags=["auth"], operation_id="auth_logout", summary="Sign out: end one sign-in",
+        request=RefreshInputSerializer,
+        responses={204: None, **error_responses(400, 401, 403, texts={
+            401: "No access token, or the access or refresh token is invalid (or not the caller's)."})},
+        examples=[_request("Sign out", {"refresh": _REFRESH})],
         description="End the sign-in of the given refresh token (it must be the caller's): its refresh "
                     "and access tokens stop working.",
     )
@@ -135,8 +202,8 @@ class LogoutAllApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_logout_all", request=None,
-        responses={204: None, **error_responses(401)},
+        tags=["auth"], operation_id="auth_logout_all", summary="Sign out everywhere: end every sign-in",
+        request=None, responses={204: None, **error_responses(401)},
         description="Every refresh and access token of the caller stops working at once (all devices).",
     )
     def post(self, request):
@@ -150,8 +217,13 @@ class PasswordChangeApi(MethodCheckedMixin, APIView):
     throttle_classes = [LoginRateThrottle, RequestRateThrottle]
 
     @extend_schema(
-        tags=["auth"], operation_id="auth_password_change", request=PasswordChangeInputSerializer,
-        responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},
+        tags=["auth"], operation_id="auth_password_change", summary="Change the password",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429, texts={
+            400: "The current password is wrong, or the new one is weak.",
+            429: "Too many attempts: the login lockout of this account from this address."})},
+        examples=[_request("Change", {"old_password": "a-long-passphrase", "new_password": "a-new-long-passphrase"}),
+                  _response("A new pair for this client", {"access": _ACCESS, "refresh": _REFRESH})],
         description="Change the password. Every other session and token of the account stops working; "
                     "the answer carries a new pair for this client. Wrong current passwords count towards "
                     "the login lockout of this account from this address.",
@@ -165,8 +237,9 @@ class PasswordChangeApi(MethodCheckedMixin, APIView):
 class ProfileApi(MethodCheckedMixin, APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], operation_id="auth_profile", summary="Your own account",
-                   responses={200: UserOutputSerializer, **error_responses(401)})
+    @extend_schema(tags=["auth"], operation_id="auth_profile", summary="Get the signed-in user",
+                   responses={200: UserOutputSerializer, **error_responses(401)},
+                   examples=[_response("A patient", USER_EXAMPLE)])
     def get(self, request):
         return Response(UserOutputSerializer(_user_with_profiles(request.user)).data)
 
@@ -279,8 +352,9 @@ class PatientListApi(MethodCheckedMixin, generics.ListAPIView):
             return Patient.objects.none()
         return patient_list_for_user(user=self.request.user)
 
-    @extend_schema(operation_id="patients_list", tags=["patients"],
-                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="patients_list", tags=["patients"], summary="List patients (admin)",
+                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)},
+                   examples=[_response("A page of patients", PATIENT_EXAMPLE)])
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         audit_list("patient", count=len(response.data.get("results", ())))
@@ -290,8 +364,10 @@ class PatientListApi(MethodCheckedMixin, generics.ListAPIView):
 class PatientMeApi(MethodCheckedMixin, APIView):
     permission_classes = [IsPatient]
 
-    @extend_schema(operation_id="patients_me", tags=["patients"],
-                   responses={200: PatientOutputSerializer, **error_responses(401, 403)})
+    @extend_schema(operation_id="patients_me", tags=["patients"], summary="Get my patient profile (patient)",
+                   description="The caller's own patient profile, with an `ETag` to send back as `If-Match`.",
+                   responses={200: PatientOutputSerializer, **error_responses(401, 403)},
+                   examples=[_response("My profile", PATIENT_EXAMPLE)])
     def get(self, request):
         patient = patient_get_for_user(user=request.user, patient_id=request.user.patient.pk)
         audit_read(patient)
@@ -312,7 +388,11 @@ class PatientDependentListApi(MethodCheckedMixin, APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(operation_id="patients_dependents_list", tags=["patients"],
-                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)})
+                   summary="List my family members (patient)",
+                   description="The caller's dependents: family members without a login of their own, "
+                               "whom the account books for.",
+                   responses={200: PatientOutputSerializer(many=True), **error_responses(401, 403)},
+                   examples=[_response("One child", DEPENDENT_EXAMPLE)])
     def get(self, request):
         dependents = list(dependent_list(guardian=request.user.patient))
         # One row for the page (their guardian reading them), however many there are.
@@ -320,11 +400,12 @@ class PatientDependentListApi(MethodCheckedMixin, APIView):
         return Response(PatientOutputSerializer(dependents, many=True).data)
 
     @extend_schema(
-        operation_id="patients_dependents_create", tags=["patients"], request=DependentCreateInputSerializer,
+        operation_id="patients_dependents_create", tags=["patients"], summary="Add a family member (patient)",
+        request=DependentCreateInputSerializer,
         responses={201: PatientOutputSerializer, **error_responses(400, 401, 403)},
-        examples=[OpenApiExample("A child", value={"name": "Maya Shah", "date_of_birth": "2019-04-02",
-                                                   "blood_group": "O+", "allergies": "Peanuts"},
-                                 request_only=True)],
+        examples=[_request("A child", {"name": "Maya Rao", "date_of_birth": "2019-04-02", "blood_group": "O+",
+                                       "allergies": "Peanuts"}),
+                  _response("Added", DEPENDENT_EXAMPLE, "201")],
         description="Add a family member (a child, a parent) without a login of their own; book for them "
                     "with `patient_id` of the answer. Their data is visible to this account, their doctors and admins.",
     )
@@ -340,8 +421,12 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="patients_retrieve", tags=["patients"],
-                   responses={200: PatientOutputSerializer, **error_responses(401, 404)})
+    @extend_schema(operation_id="patients_retrieve", tags=["patients"], summary="Get a patient",
+                   description="The patient themselves (or a dependent's guardian) and admins; also a doctor the "
+                               "patient has an appointment with. Anyone else gets 404. The answer has an `ETag` "
+                               "to send back as `If-Match` with a change.",
+                   responses={200: PatientOutputSerializer, **error_responses(401, 404)},
+                   examples=[_response("A patient", PATIENT_EXAMPLE)])
     def get(self, request, patient_id: int):
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         audit_read(patient)
@@ -360,15 +445,26 @@ class PatientDetailApi(MethodCheckedMixin, APIView):
         return etagged_response(
             request, PatientOutputSerializer(patient_get_for_user(user=request.user, patient_id=patient.pk)).data)
 
-    @extend_schema(operation_id="patients_update", tags=["patients"], request=PatientUpdateInputSerializer,
-                   parameters=[IF_MATCH],
-                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)})
+    @extend_schema(operation_id="patients_update", tags=["patients"], summary="Replace a patient's profile",
+                   description="The patient themselves (or a dependent's guardian) and admins; a doctor gets 403 "
+                               "PERMISSION_DENIED, anyone else 404.",
+                   request=PatientUpdateInputSerializer, parameters=[IF_MATCH],
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)},
+                   examples=[_request("Every field", {
+                       "name": "Asha Rao", "mobile_no": "+91 98765 43210", "date_of_birth": "1990-05-17",
+                       "blood_group": "B+", "allergies": "Penicillin", "emergency_contact": "Ravi Rao, +91 98765 01234",
+                       "wants_reminders": True}),
+                             _response("Replaced", PATIENT_EXAMPLE)])
     def put(self, request, patient_id: int):
         return self._update(request, patient_id, partial=False)
 
-    @extend_schema(operation_id="patients_partial_update", tags=["patients"], request=PatientUpdateInputSerializer,
-                   parameters=[IF_MATCH],
-                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)})
+    @extend_schema(operation_id="patients_partial_update", tags=["patients"],
+                   summary="Change some of a patient's profile", description="The patient themselves (or a dependent's guardian) and admins; a doctor gets 403 "
+                               "PERMISSION_DENIED, anyone else 404.",
+                   request=PatientUpdateInputSerializer, parameters=[IF_MATCH],
+                   responses={200: PatientOutputSerializer, **error_responses(400, 401, 403, 404, 412)},
+                   examples=[_request("New allergies", {"allergies": "Penicillin, latex"}),
+                             _response("Changed", {**PATIENT_EXAMPLE, "allergies": "Penicillin, latex"})])
     def patch(self, request, patient_id: int):
         return self._update(request, patient_id, partial=True)
 
@@ -395,7 +491,10 @@ class PatientAccessLogApi(MethodCheckedMixin, generics.ListAPIView):
         return audit_list_for_patient(patient_id=patient.pk, self_user_id=patient.contact_user.pk)
 
     @extend_schema(operation_id="patients_access_log", tags=["patients"],
-                   summary="Who read or changed this patient's record (the patient or their guardian, or an admin).",
-                   responses={200: AuditEntryOutputSerializer(many=True), **error_responses(401, 403, 404)})
+                   summary="List who read or changed a patient's record",
+                   description="For the patient themselves (or their guardian) and admins; latest first. The "
+                               "patient's own actions and the system's are left out.",
+                   responses={200: AuditEntryOutputSerializer(many=True), **error_responses(401, 403, 404)},
+                   examples=[_response("A doctor read the profile", AUDIT_EXAMPLE)])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

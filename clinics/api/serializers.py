@@ -21,7 +21,6 @@ from clinics.models import (
 )
 from healthsvc.api.fields import MAX_ID
 from healthsvc.api.serializers import InputSerializer
-from healthsvc.timezones import zone_choices
 
 POLICY_FIELDS = ["min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes",
                  "max_active_bookings_per_patient"]
@@ -37,21 +36,24 @@ class CoordinateField(serializers.FloatField):
 # --- Clinics -----------------------------------------------------------------
 
 
-class TimeZoneField(serializers.ChoiceField):
-    """A canonical IANA zone name of the pinned tzdata package (healthsvc.timezones):
-    not the host's `localtime`, nor an alias such as Asia/Calcutta (whose
-    refusal names the zone to use)."""
+class TimeZoneField(serializers.CharField):
+    """A canonical IANA zone name of the shipped list (healthsvc/data/timezones.txt,
+    healthsvc.timezones): not the host's `localtime`, nor an alias such as
+    Asia/Calcutta (whose refusal names the zone to use). A plain string in the
+    OpenAPI document, not an enum of some 350 names a client would have to ship."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=zone_choices(), **kwargs)
+        kwargs.setdefault("max_length", Clinic._meta.get_field("timezone").max_length)
+        kwargs.setdefault("trim_whitespace", False)  # "Asia/Kolkata " is no zone name
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and data not in self.choices:
-            try:
-                validate_timezone(data)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.messages) from None
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        try:
+            validate_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
 
 
 class ClinicOutputSerializer(serializers.ModelSerializer):
@@ -93,7 +95,13 @@ class ClinicInputSerializer(InputSerializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     timezone = TimeZoneField(
         required=False,
-        help_text="Canonical IANA time zone name, e.g. Asia/Kolkata (default UTC). Slots display in it.",
+        help_text=(
+            "Canonical IANA time zone name, e.g. `Asia/Kolkata` (default `UTC`); slots display in it. The names "
+            "accepted are the `Zone` entries of the IANA time zone database release 2026f (tzdata 2026.6), plus "
+            "`UTC`: the list ships with the server as healthsvc/data/timezones.txt. Aliases (`Asia/Calcutta`, "
+            "`US/Eastern`) and host names such as `localtime` are refused with 400 VALIDATION_ERROR, the message "
+            "naming the canonical zone where there is one."
+        ),
     )
     latitude = CoordinateField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = CoordinateField(min_value=-180, max_value=180, required=False, allow_null=True)

@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
@@ -43,15 +42,41 @@ from clinics.services import (
 )
 from healthsvc.api.caching import Dated, catalogue_answer, latest
 from healthsvc.api.permissions import IsDoctor, ReadOnlyOrAdmin
-from healthsvc.api.serializers import ErrorSerializer, error_responses
+from healthsvc.api.serializers import error_responses
 from healthsvc.api.views import MethodCheckedMixin
+from healthsvc.exceptions import ErrorCode
 
-# Reads need no credentials; an admin's token also shows inactive rows.
-ANYONE = [{"jwtAuth": []}, {"cookieAuth": []}, {}]
+# Reads need no credentials (healthsvc.api.schema documents them without a
+# security requirement); an admin's token, when sent, also shows inactive rows.
+ANYONE_READS = "Anyone may read, without a token; with an admin's token inactive ones are listed too."
+
+# --- OpenAPI examples ---------------------------------------------------------------
+# Realistic values that validate against the document (healthsvc/tests/test_schema.py).
+
+CLINIC_EXAMPLE = {
+    "id": 3, "name": "Sahyadri Family Clinic", "address": "12 FC Road, Shivajinagar", "phone": "+91 20 2553 0101",
+    "email": "desk@sahyadri-clinic.example", "city": "Pune", "state": "Maharashtra", "zip_code": "411005",
+    "timezone": "Asia/Kolkata", "latitude": 18.5204, "longitude": 73.8567, "is_active": True,
+    "min_notice_minutes": 120, "booking_horizon_days": 60, "cancellation_window_minutes": 240,
+    "max_active_bookings_per_patient": None,
+}
+CLINIC_INPUT_EXAMPLE = {key: CLINIC_EXAMPLE[key] for key in (
+    "name", "address", "phone", "email", "city", "state", "zip_code", "timezone", "latitude", "longitude",
+    "min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes", "max_active_bookings_per_patient",
+)}
+DOCTOR_EXAMPLE = {
+    "id": 4, "user_id": 9, "name": "Dr. Meera Iyer", "email": "meera.iyer@example.com", "specialty": "Cardiology",
+    "license_number": "MMC-2011-04417", "qualifications": "MBBS, MD (Medicine), DM (Cardiology)",
+    "experience_years": 14, "max_patients_per_day": 24, "clinic_id": 3, "is_active": True, "requires_approval": False,
+}
 
 
-def _conflict(description: str) -> dict:
-    return {409: OpenApiResponse(ErrorSerializer, description=description)}
+def _response(name: str, value, status: str = "200") -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status])
+
+
+def _request(name: str, value) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
 
 
 # --- Clinics -----------------------------------------------------------------
@@ -70,8 +95,9 @@ class ClinicListCreateApi(MethodCheckedMixin, GenericAPIView):
         return ClinicInputSerializer if self.request.method == "POST" else ClinicOutputSerializer
 
     @extend_schema(
-        operation_id="clinics_list", tags=["clinics"],
-        summary="Clinics (anyone); with near=lat,lng nearest first, each with distance_km", auth=ANYONE,
+        operation_id="clinics_list", tags=["clinics"], summary="List clinics, or the nearest to a point",
+        description=f"{ANYONE_READS} With `near=lat,lng` only clinics with coordinates, nearest first, each with "
+                    "`distance_km`; `radius_km` narrows them.",
         parameters=[
             OpenApiParameter(
                 "near", OpenApiTypes.STR, pattern=NEAR_PATTERN, description=(
@@ -85,6 +111,7 @@ class ClinicListCreateApi(MethodCheckedMixin, GenericAPIView):
             ),
         ],
         responses={200: ClinicNearOutputSerializer(many=True), **error_responses(400)},
+        examples=[_response("Near Pune's centre", {**CLINIC_EXAMPLE, "distance_km": 1.284})],
     )
     def get(self, request):
         def answer():
@@ -99,6 +126,10 @@ class ClinicListCreateApi(MethodCheckedMixin, GenericAPIView):
     @extend_schema(
         operation_id="clinics_create", tags=["clinics"], summary="Create a clinic (admin)",
         request=ClinicInputSerializer, responses={201: ClinicOutputSerializer, **error_responses(400, 401, 403)},
+        examples=[_request("A clinic in Pune", CLINIC_INPUT_EXAMPLE),
+                  _request("Only what is required", {"name": "Lakeview Clinic", "address": "4 Lake Road",
+                                                     "city": "Bhopal", "timezone": "Asia/Kolkata"}),
+                  _response("Created", CLINIC_EXAMPLE, "201")],
     )
     def post(self, request):
         data = ClinicInputSerializer.validated(request.data)
@@ -117,8 +148,9 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
         return ClinicInputSerializer if self.request.method in {"PUT", "PATCH"} else ClinicOutputSerializer
 
     @extend_schema(
-        operation_id="clinics_retrieve", tags=["clinics"], auth=ANYONE, summary="One clinic (anyone)",
+        operation_id="clinics_retrieve", tags=["clinics"], summary="Get a clinic", description=ANYONE_READS,
         responses={200: ClinicOutputSerializer, **error_responses(404)},
+        examples=[_response("A clinic", CLINIC_EXAMPLE)],
     )
     def get(self, request, pk: int):
         def answer():
@@ -130,6 +162,8 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
     @extend_schema(
         operation_id="clinics_update", tags=["clinics"], summary="Replace a clinic's fields (admin)",
         request=ClinicInputSerializer, responses={200: ClinicOutputSerializer, **error_responses(400, 401, 403, 404)},
+        examples=[_request("Every field", {**CLINIC_INPUT_EXAMPLE, "is_active": True}),
+                  _response("Replaced", CLINIC_EXAMPLE)],
     )
     def put(self, request, pk: int):
         return self._update(request, pk, partial=False)
@@ -137,6 +171,8 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
     @extend_schema(
         operation_id="clinics_partial_update", tags=["clinics"], summary="Change some of a clinic's fields (admin)",
         request=ClinicInputSerializer, responses={200: ClinicOutputSerializer, **error_responses(400, 401, 403, 404)},
+        examples=[_request("A longer cancellation window", {"cancellation_window_minutes": 720}),
+                  _response("Changed", {**CLINIC_EXAMPLE, "cancellation_window_minutes": 720})],
     )
     def patch(self, request, pk: int):
         return self._update(request, pk, partial=True)
@@ -148,8 +184,8 @@ class ClinicDetailApi(MethodCheckedMixin, GenericAPIView):
         return Response(ClinicOutputSerializer(clinic).data)
 
     @extend_schema(
-        operation_id="clinics_destroy", tags=["clinics"],
-        summary="Deactivate a clinic (admin; soft delete: is_active becomes false)",
+        operation_id="clinics_destroy", tags=["clinics"], summary="Deactivate a clinic (admin)",
+        description="A soft delete: the clinic's `is_active` becomes false and its data is kept.",
         responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, pk: int):
@@ -163,8 +199,9 @@ class ClinicDoctorListApi(MethodCheckedMixin, GenericAPIView):
     serializer_class = DoctorOutputSerializer
 
     @extend_schema(
-        operation_id="clinics_doctors_list", tags=["clinics"], auth=ANYONE, summary="A clinic's doctors (anyone)",
-        responses={200: DoctorOutputSerializer(many=True), **error_responses(404)},
+        operation_id="clinics_doctors_list", tags=["clinics"], summary="List a clinic's doctors",
+        description=ANYONE_READS, responses={200: DoctorOutputSerializer(many=True), **error_responses(404)},
+        examples=[_response("A page of doctors", DOCTOR_EXAMPLE)],
     )
     def get(self, request, pk: int):
         def answer():
@@ -192,8 +229,9 @@ class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
         return DoctorCreateInputSerializer if self.request.method == "POST" else DoctorOutputSerializer
 
     @extend_schema(
-        operation_id="doctors_list", tags=["doctors"], auth=ANYONE, summary="Doctors (anyone)",
+        operation_id="doctors_list", tags=["doctors"], summary="List doctors", description=ANYONE_READS,
         responses={200: DoctorOutputSerializer(many=True), **error_responses(400)},
+        examples=[_response("A page of doctors", DOCTOR_EXAMPLE)],
     )
     def get(self, request):
         def answer():
@@ -222,9 +260,10 @@ class DoctorListCreateApi(MethodCheckedMixin, GenericAPIView):
             resource_type_field_name=None,
         ),
         responses={
-            201: DoctorOutputSerializer, **error_responses(400, 401, 403),
-            **_conflict("EMAIL_TAKEN (the email has an account), LICENSE_NUMBER_TAKEN, DOCTOR_PROFILE_EXISTS "
-                        "(the user has a profile already) or USER_INACTIVE (the user is deactivated)"),
+            201: DoctorOutputSerializer,
+            **error_responses(400, 401, 403, codes=[
+                ErrorCode.EMAIL_TAKEN, ErrorCode.LICENSE_NUMBER_TAKEN, ErrorCode.DOCTOR_PROFILE_EXISTS,
+                ErrorCode.USER_INACTIVE]),
         },
         examples=[
             OpenApiExample("A new doctor with their login", request_only=True, value={
@@ -265,7 +304,8 @@ _DOCTOR_UPDATE_SCHEMA = dict(
         serializers=[DoctorUpdateInputSerializer, DoctorSelfUpdateInputSerializer],
         resource_type_field_name=None,
     ),
-    responses={200: DoctorOutputSerializer, **error_responses(400, 401, 403, 404), **_conflict("LICENSE_NUMBER_TAKEN")},
+    responses={200: DoctorOutputSerializer,
+               **error_responses(400, 401, 403, 404, codes=[ErrorCode.LICENSE_NUMBER_TAKEN])},
 )
 
 
@@ -285,8 +325,9 @@ class DoctorDetailApi(MethodCheckedMixin, GenericAPIView):
         return _update_serializer_for(self.request.user)
 
     @extend_schema(
-        operation_id="doctors_retrieve", tags=["doctors"], auth=ANYONE, summary="One doctor (anyone)",
+        operation_id="doctors_retrieve", tags=["doctors"], summary="Get a doctor", description=ANYONE_READS,
         responses={200: DoctorOutputSerializer, **error_responses(404)},
+        examples=[_response("A doctor", DOCTOR_EXAMPLE)],
     )
     def get(self, request, pk: int):
         def answer():
@@ -296,12 +337,28 @@ class DoctorDetailApi(MethodCheckedMixin, GenericAPIView):
 
         return catalogue_answer(request, answer)
 
-    @extend_schema(operation_id="doctors_update", summary="Replace a doctor's editable fields", **_DOCTOR_UPDATE_SCHEMA)
+    @extend_schema(
+        operation_id="doctors_update", summary="Replace a doctor's editable fields", **_DOCTOR_UPDATE_SCHEMA,
+        examples=[
+            _request("An admin: every field", {
+                "name": "Dr. Meera Iyer", "specialty": "Cardiology", "license_number": "MMC-2011-04417",
+                "clinic_id": 3, "qualifications": "MBBS, MD (Medicine), DM (Cardiology)", "experience_years": 15,
+                "max_patients_per_day": 20, "is_active": True, "requires_approval": False}),
+            _request("The doctor themselves", {"qualifications": "MBBS, MD (Medicine), DM (Cardiology), FESC",
+                                               "experience_years": 15}),
+            _response("Replaced", {**DOCTOR_EXAMPLE, "experience_years": 15, "max_patients_per_day": 20}),
+        ],
+    )
     def put(self, request, pk: int):
         return self._update(request, pk, partial=False)
 
     @extend_schema(
-        operation_id="doctors_partial_update", summary="Change some of a doctor's fields", **_DOCTOR_UPDATE_SCHEMA
+        operation_id="doctors_partial_update", summary="Change some of a doctor's fields", **_DOCTOR_UPDATE_SCHEMA,
+        examples=[
+            _request("An admin: bookings need approval", {"requires_approval": True}),
+            _request("The doctor themselves", {"experience_years": 15}),
+            _response("Changed", {**DOCTOR_EXAMPLE, "requires_approval": True}),
+        ],
     )
     def patch(self, request, pk: int):
         return self._update(request, pk, partial=True)

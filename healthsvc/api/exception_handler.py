@@ -20,7 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from healthsvc.db import is_database_unavailable
-from healthsvc.exceptions import ApplicationError, ServiceUnavailableError
+from healthsvc.exceptions import ERROR_STATUS, ApplicationError, ErrorCode, ServiceUnavailableError
 
 logger = logging.getLogger("healthsvc.api")
 
@@ -36,23 +36,33 @@ class PayloadTooLarge(exceptions.APIException):
 
 # DRF exception class -> the contract's error code (first match wins).
 _CODES = [
-    (InvalidToken, "TOKEN_INVALID"),
-    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
-    (exceptions.AuthenticationFailed, "TOKEN_INVALID"),
-    (exceptions.PermissionDenied, "PERMISSION_DENIED"),
-    (exceptions.NotFound, "NOT_FOUND"),
-    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
-    (exceptions.Throttled, "RATE_LIMITED"),
-    (exceptions.ParseError, "VALIDATION_ERROR"),
-    (exceptions.ValidationError, "VALIDATION_ERROR"),
-    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
-    (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
-    (PayloadTooLarge, "PAYLOAD_TOO_LARGE"),
+    (InvalidToken, ErrorCode.TOKEN_INVALID),
+    (exceptions.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED),
+    (exceptions.AuthenticationFailed, ErrorCode.TOKEN_INVALID),
+    (exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED),
+    (exceptions.NotFound, ErrorCode.NOT_FOUND),
+    (exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED),
+    (exceptions.Throttled, ErrorCode.RATE_LIMITED),
+    (exceptions.ParseError, ErrorCode.VALIDATION_ERROR),
+    (exceptions.ValidationError, ErrorCode.VALIDATION_ERROR),
+    (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
+    (PayloadTooLarge, ErrorCode.PAYLOAD_TOO_LARGE),
 ]
 
 
+def _code_for(exc, status_code: int) -> ErrorCode:
+    """The code of a DRF exception; one of no class above (a bare APIException)
+    takes the code of its status, and SERVER_ERROR when no code has that status."""
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    by_status = [code for code, status_of in ERROR_STATUS.items() if status_of == status_code]
+    return by_status[0] if len(by_status) == 1 else ErrorCode.SERVER_ERROR
+
+
 def error_body(detail: str, code: str, errors=None) -> dict:
-    body = {"detail": detail, "error_code": code}
+    body = {"detail": detail, "error_code": str(code)}
     if errors:
         body["errors"] = errors
     return body
@@ -113,9 +123,9 @@ def exception_handler(exc, context):
         logger.exception(
             "Unhandled error in API view (request_id=%s)", getattr(request, "request_id", "-"), exc_info=exc
         )
-        return Response(error_body("Internal server error.", "SERVER_ERROR"), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return Response(error_body("Internal server error.", ErrorCode.SERVER_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
-    code = next((c for cls, c in _CODES if isinstance(exc, cls)), "ERROR")
+    code = _code_for(exc, response.status_code)
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body("Invalid input.", code, _field_errors(exc.detail))
     elif isinstance(exc, exceptions.ParseError):

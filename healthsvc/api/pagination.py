@@ -65,6 +65,16 @@ class StandardPagination(PageNumberPagination):
         self.page = Page(rows, number, paginator)
         return rows
 
+    def get_paginated_response_schema(self, schema):
+        # The page drf-spectacular wraps around an operation's example result:
+        # one result, so the only page (DRF's own example says 123 results, with
+        # URLs of another host).
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["count"]["example"] = 1
+        page["properties"]["next"]["example"] = None
+        page["properties"]["previous"]["example"] = None
+        return page
+
     def get_schema_operation_parameters(self, view):
         return [
             {

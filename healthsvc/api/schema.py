@@ -16,16 +16,27 @@ listed. Where drf-spectacular's defaults fall short, this module fills in:
   answer is another format (an appointment's calendar file);
 - OpenAPI links from the operations that create or list objects to the ones
   that take their ids, so a client (and the fuzzer's stateful phase) can
-  follow them.
+  follow them;
+- security: an operation anyone may call (its permission classes let an
+  anonymous request through) has no security requirement, so a generated
+  client calls it without a token; the others name jwtAuth first;
+- descriptions: only an operation's explicit `description=`, never its view's
+  docstring (written for maintainers, not for partners);
+- headers: `Retry-After` on 429 and 503, the `RateLimit-*` headers on the 2xx
+  and 429 answers of throttled operations.
 """
 
+from types import SimpleNamespace
+
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from healthsvc.api.fields import MAX_ID
-from healthsvc.api.serializers import ERROR_TEXT, ErrorSerializer
+from healthsvc.api.serializers import ErrorSerializer, error_text
+from healthsvc.exceptions import ErrorCode
 
 # The characters str.strip() removes (str.isspace()), spelled out rather than
 # as \s, whose meaning differs between Python, ECMA-262 and other regex engines.
@@ -44,7 +55,55 @@ def string_pattern(field: serializers.CharField) -> str:
     return NOT_BLANK
 
 
+def _header(description: str, minimum: int = 0) -> dict:
+    return {"description": description, "schema": {"type": "integer", "minimum": minimum}}
+
+
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before trying again.")}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": _header("Requests allowed in the current window (the tightest limit that counted this one).",
+                               minimum=1),
+    "RateLimit-Remaining": _header("Requests left in the current window."),
+    "RateLimit-Reset": _header("Seconds until the current window ends and the count starts again."),
+}
+# Which schemes an operation that needs credentials names, in this order: the
+# bearer token partners use first; the session cookie of the browsable API last.
+SCHEME_ORDER = ["jwtAuth", "cookieAuth"]
+
+
 class ApiAutoSchema(AutoSchema):
+    def get_description(self):
+        # Only extend_schema(description=...) (which overrides this method):
+        # a view's docstring is written for the people who maintain it.
+        return None
+
+    def allows_anonymous(self) -> bool:
+        """Whether this operation's permission classes let a request without
+        credentials through (AllowAny; ReadOnlyOrAdmin's reads)."""
+        request = SimpleNamespace(method=self.method, user=AnonymousUser(), auth=None,
+                                  query_params={}, data={}, META={})
+        try:
+            return all(permission.has_permission(request, self.view) for permission in self.view.get_permissions())
+        except Exception:  # noqa: BLE001 - a permission that needs more of a request needs credentials too
+            return False
+
+    def get_auth(self):
+        auths = super().get_auth()  # registers the security schemes it names
+        if self.allows_anonymous():
+            return []  # no requirement: a token, when sent, is read (an admin sees inactive rows) but not needed
+        named = [auth for auth in auths if auth]
+        return sorted(named, key=lambda auth: [SCHEME_ORDER.index(n) if n in SCHEME_ORDER else 99 for n in auth])
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular moves an allow_blank string's constraints into the
+        # first branch of a oneOf (the second is ""), its default with them:
+        # a default of "" there breaks the branch's own pattern. The default is
+        # the field's, so it belongs beside the oneOf.
+        for branch in schema.get("oneOf", ()):
+            if isinstance(branch, dict) and "default" in branch:
+                schema.setdefault("default", branch.pop("default"))
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if not isinstance(schema, dict):
@@ -101,10 +160,20 @@ class ApiAutoSchema(AutoSchema):
         # After extend_schema's own `responses`, which it applies by overriding
         # get_response_serializers: add the statuses it left out.
         responses = super()._get_response_bodies(direction)
-        for code in sorted(self._implicit_error_statuses()):
+        implicit = self._implicit_error_statuses()
+        for code in sorted(implicit):
             if str(code) not in responses:
-                error = OpenApiResponse(ErrorSerializer, description=ERROR_TEXT[code])
+                error = OpenApiResponse(ErrorSerializer, description=implicit[code])
                 responses[str(code)] = self._get_response_for_code(error, str(code), direction=direction)
+        throttled = bool(self.view.get_throttles())
+        for code, response in responses.items():
+            headers = {}
+            if code in {"429", "503"}:
+                headers.update(RETRY_AFTER)
+            if throttled and (code.startswith("2") or code == "429"):
+                headers.update(RATE_LIMIT_HEADERS)
+            if headers:
+                response["headers"] = {**headers, **response.get("headers", {})}
         return responses
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
@@ -112,21 +181,30 @@ class ApiAutoSchema(AutoSchema):
             media_types = ["application/json"]  # the error envelope, even where success is another format
         return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
-    def _implicit_error_statuses(self) -> set[int]:
-        statuses = {414}  # healthsvc.middleware.RequestLimitsMiddleware, before any view
+    def _implicit_error_statuses(self) -> dict[int, str]:
+        """The statuses every operation of its kind can answer, whether or not
+        its view says so, each with the description of its codes."""
+        statuses = {
+            405: None,  # healthsvc.api.views.MethodCheckedMixin: a method the path does not take
+            406: None,  # an Accept header that excludes JSON
+            414: None,  # healthsvc.middleware.RequestLimitsMiddleware, before any view
+            500: None,
+            503: None,  # the database unavailable or timed out (healthsvc.db)
+        }
         if self.view.get_authenticators():
-            statuses.add(401)  # an expired or tampered token is refused even where none is needed
+            # An expired or tampered token is refused even where none is needed.
+            statuses[401] = error_text(401, [ErrorCode.TOKEN_INVALID] if self.allows_anonymous() else None)
         if self.view.get_throttles():
-            statuses.add(429)
+            statuses[429] = None
         if "{" in self.path:
-            statuses.add(404)
+            statuses[404] = None
         if self._is_list_view() and self._get_paginator():
-            statuses |= {400, 404}  # a malformed page or page_size; a page past the last
+            statuses[400] = statuses[404] = None  # a malformed page or page_size; a page past the last
         if self._get_filter_parameters():
-            statuses.add(400)
+            statuses[400] = None
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
-            statuses |= {400, 413}
-        return statuses
+            statuses.update({400: None, 413: None, 415: None})  # 415: a Content-Type other than JSON
+        return {code: text or error_text(code) for code, text in statuses.items()}
 
 
 # --- links ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from accounts.models import Patient, TokenFamily, User
 from clinics.models import Clinic, Doctor
 from healthsvc.api.fields import MAX_ID
 from healthsvc.api.parsers import MAX_DEPTH
+from healthsvc.exceptions import ErrorCode
 from scheduling.models import (
     Appointment,
     AppointmentSlot,
@@ -34,18 +35,9 @@ from scheduling.models import (
     WaitlistEntry,
 )
 
-# The contract's error codes (../shared/docs/API.md) and the extensions the
-# README documents. UNSUPPORTED_MEDIA_TYPE (415) is DRF's answer to a body that
-# is not JSON, shaped by healthsvc.api.exception_handler.
-KNOWN_CODES = {
-    "VALIDATION_ERROR", "NOT_AUTHENTICATED", "TOKEN_INVALID", "INVALID_CREDENTIALS", "PERMISSION_DENIED",
-    "NOT_FOUND", "METHOD_NOT_ALLOWED", "EMAIL_TAKEN", "SLOT_FULL", "ALREADY_BOOKED", "SLOT_UNAVAILABLE",
-    "DAILY_LIMIT_REACHED", "OVERLAPPING_APPOINTMENT", "SLOT_OVERLAP", "SLOT_HAS_BOOKINGS", "INVALID_STATE",
-    "BOOKING_TOO_SOON", "BOOKING_TOO_FAR", "CANCELLATION_WINDOW_PASSED", "BOOKING_LIMIT_REACHED",
-    "CAPACITY_BELOW_BOOKED", "ALREADY_ON_WAITLIST", "LICENSE_NUMBER_TAKEN", "OTP_REQUIRED", "OTP_INVALID",
-    "PRECONDITION_FAILED", "PAYLOAD_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", "RATE_LIMITED",
-    "AVAILABILITY_OVERLAP", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE",
-}
+# Every error code the server sends (the contract's and its extensions), defined
+# once in healthsvc.exceptions.ErrorCode.
+KNOWN_CODES = {code.value for code in ErrorCode}
 
 BAD_REQUEST = (400, "VALIDATION_ERROR")
 UNSUPPORTED = (415, "UNSUPPORTED_MEDIA_TYPE")

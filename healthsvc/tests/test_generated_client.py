@@ -10,7 +10,6 @@ the repository), from the document as /api/schema/ serves it.
 
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -68,25 +67,6 @@ def test_the_generator_takes_the_document_with_default_settings_and_no_warnings(
     assert 'headers["Idempotency-Key"] = idempotency_key' in book
 
 
-# What mypy says of today's document, until the fix on branch `schema` lands
-# (then delete this, KnownSchemaDefects and the xfail marker): register, login,
-# refresh and the catalogue reads carry a `security` list (`[{}]`, or
-# jwt/cookie/`{}`), so their generated functions demand an AuthenticatedClient
-# where anyone may call them.
-KNOWN_SCHEMA_DEFECTS = (
-    re.compile(r'error: Argument "client" to "sync_detailed" has incompatible type "Client"; '
-               r'expected "AuthenticatedClient"  \[arg-type\]$'),
-)
-
-
-class KnownSchemaDefects(Exception):
-    """mypy found errors, and every one of them is a known defect of the document."""
-
-
-@pytest.mark.xfail(raises=KnownSchemaDefects, strict=True, reason=(
-    "known schema defects (KNOWN_SCHEMA_DEFECTS); when they are fixed this passes, and strict "
-    "makes that a failure until the marker goes"
-))
 def test_the_journey_passes_mypy_strict_with_the_generated_client(generated, tmp_path):
     assert generated.returncode == 0, generated.output
     # mypy follows the journey's imports into the generated package (on MYPYPATH, so not
@@ -97,11 +77,6 @@ def test_the_journey_passes_mypy_strict_with_the_generated_client(generated, tmp
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "mypy-cache"), str(JOURNEY)],
         timeout=300, env={**os.environ, "MYPYPATH": str(generated.project)}, cwd=tmp_path,
     )
-    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
-    if result.returncode == 1 and errors and all(
-        any(defect.search(line) for defect in KNOWN_SCHEMA_DEFECTS) for line in errors
-    ):
-        raise KnownSchemaDefects("\n".join(errors))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
 
