@@ -99,6 +99,8 @@ class PatientOutputSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True, allow_null=True,
                                    help_text="Null for a dependent: mail goes to the guardian.")
     mobile_no = serializers.CharField(source="user.mobile_no", read_only=True, allow_null=True)
+    # One of the eight groups or null, never "" (the table's check constraint).
+    blood_group = serializers.ChoiceField(choices=Patient.BloodGroup.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Patient

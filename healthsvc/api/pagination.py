@@ -73,6 +73,7 @@ class StandardPagination(PageNumberPagination):
         page["properties"]["count"]["example"] = 1
         page["properties"]["next"]["example"] = None
         page["properties"]["previous"]["example"] = None
+        page["required"] = ["count", "next", "previous", "results"]  # next and previous are null, never absent
         return page
 
     def get_schema_operation_parameters(self, view):

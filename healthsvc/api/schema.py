@@ -33,9 +33,10 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from healthsvc.api.fields import MAX_ID
-from healthsvc.api.serializers import ErrorSerializer, error_text
+from healthsvc.api.serializers import ErrorSerializer, InputSerializer, error_text
 from healthsvc.exceptions import ErrorCode
 
 # The characters str.strip() removes (str.isspace()), spelled out rather than
@@ -152,9 +153,27 @@ class ApiAutoSchema(AutoSchema):
         component = self.registry._components.get((ref.rsplit("/", 1)[-1], ResolvedComponent.SCHEMA))
         if component is not None and component.schema and (
             component.schema.get("anyOf") or component.schema.get("minProperties")
+            # A replacement in one of several shapes (an admin's or a doctor's PUT of a
+            # doctor: oneOf until postprocess makes it anyOf) has required fields either way.
+            or (self.method == "PUT" and component.schema.get("oneOf"))
         ):
             required = True  # the body must name at least one field, so it cannot be left out
         return schema, required
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and not isinstance(serializer, InputSerializer):
+            # An answer carries every field its serializer has, null where there is no
+            # value; drf-spectacular marks a model field with blank=True or a default as
+            # optional, and generated clients then type it "maybe absent". Left optional:
+            # fields declared required=False without a default (the envelope's `errors`).
+            declared = getattr(serializer, "_declared_fields", {})
+            optional = {name for name, field in declared.items()
+                        if not (field.read_only or field.required or field.default is not empty)}
+            schema["required"] = [name for name in schema.get("properties", {}) if name not in optional]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         # After extend_schema's own `responses`, which it applies by overriding

@@ -392,3 +392,56 @@ def test_every_operation_has_examples_that_fit_its_schemas(document, path, metho
                 documented += status.startswith("2")
     success = [s for s, r in op["responses"].items() if s.startswith("2") and r.get("content")]
     assert documented or not success, "no example of the success response"
+
+
+# --- what generated clients type as "maybe absent" --------------------------------------
+
+# The only answer fields that can be left out: the envelope's field errors (validation
+# errors only) and a clinic's distance (only with ?near=).
+SOMETIMES_ABSENT = {("Error", "errors"), ("ClinicNearOutput", "distance_km")}
+
+
+def _components_answered(document) -> set[str]:
+    """The components an answer (any status) is made of, followed through every $ref."""
+    schemas, seen = document["components"]["schemas"], set()
+    stack = [media["schema"] for _, _, op in _operations(document) for answer in op["responses"].values()
+             for media in answer.get("content", {}).values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[-1] not in seen:
+                seen.add(ref.rsplit("/", 1)[-1])
+                stack.append(schemas[ref.rsplit("/", 1)[-1]])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return seen
+
+
+def test_answers_mark_every_field_they_always_carry_as_required(document):
+    """A field an answer always carries (null where it has no value) is required in
+    its component, so a generated client types it as present, not `| Unset`."""
+    schemas = document["components"]["schemas"]
+    answered = _components_answered(document)
+    absent = set()
+    for name in answered:
+        component = schemas[name]
+        absent |= {(name, field) for field in set(component.get("properties", {})) - set(component.get("required", []))}
+    assert absent == SOMETIMES_ABSENT
+    for page in ("PaginatedSlotOutputList", "PaginatedAppointmentOutputList", "PaginatedPatientOutputList"):
+        assert schemas[page]["required"] == ["count", "next", "previous", "results"]
+
+
+def test_a_blood_group_is_one_of_eight_or_null_never_blank(document):
+    blood_group = document["components"]["schemas"]["PatientOutput"]["properties"]["blood_group"]
+    assert blood_group["oneOf"] == [{"$ref": "#/components/schemas/BloodGroupEnum"},
+                                    {"$ref": "#/components/schemas/NullEnum"}]
+    assert "BlankEnum" not in document["components"]["schemas"]
+
+
+def test_replacing_a_doctor_requires_a_body_changing_one_does_not(document):
+    """PUT without a body is a 400 (its fields are required); PATCH without one changes nothing (200)."""
+    doctor = document["paths"]["/api/v1/doctors/{id}"]
+    assert doctor["put"]["requestBody"]["required"] is True
+    assert not doctor["patch"]["requestBody"].get("required", False)
