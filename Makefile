@@ -34,8 +34,10 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Migrations match the models, and the production settings pass Django's deploy checks.
+# No unused or undefined names (ruff.toml), migrations match the models, and the
+# production settings pass Django's deploy checks.
 check: install
+	$(BIN)/ruff check --quiet .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  JWT_SIGNING_KEY=ci-only-jwt-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \

@@ -11,7 +11,6 @@ shows them as the clinic keeps them.
 
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vDuration

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -30,7 +30,7 @@ from audit.selectors import audit_list_for_patient
 from audit.services import audit_list, audit_read
 from healthsvc.api.conditional import etagged_response, representation_etag, write_if_match
 from healthsvc.api.permissions import IsAdmin, IsPatient, IsPatientOrAdmin
-from healthsvc.api.serializers import ErrorSerializer, error_responses
+from healthsvc.api.serializers import error_responses
 from healthsvc.api.throttling import (
     AnonRequestRateThrottle,
     LoginRateThrottle,
@@ -302,8 +302,7 @@ class AdminListCreateApi(MethodCheckedMixin, generics.ListAPIView):
         ),
         request=AdminCreateInputSerializer,
         responses={
-            201: UserOutputSerializer, **error_responses(400, 401, 403),
-            409: OpenApiResponse(ErrorSerializer, description="EMAIL_TAKEN: the email has an account"),
+            201: UserOutputSerializer, **error_responses(400, 401, 403, codes=[ErrorCode.EMAIL_TAKEN]),
         },
         examples=[
             OpenApiExample("New admin", request_only=True,
@@ -334,8 +333,9 @@ class AdminDetailApi(MethodCheckedMixin, APIView):
             "deactivate themselves: 409 CANNOT_DEACTIVATE_SELF. An id that is not an admin's is a 404."
         ),
         responses={
-            204: None, **error_responses(401, 403, 404),
-            409: OpenApiResponse(ErrorSerializer, description="CANNOT_DEACTIVATE_SELF: your own account"),
+            204: None,
+            **error_responses(401, 403, 404, codes=[ErrorCode.CANNOT_DEACTIVATE_SELF],
+                              texts={409: "Your own account."}),
         },
     )
     def delete(self, request, admin_id: int):

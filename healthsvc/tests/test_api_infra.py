@@ -139,18 +139,18 @@ def openapi():
 
 
 def test_every_operation_documents_the_statuses_any_view_can_answer(openapi):
-    for path, operations in openapi["paths"].items():
+    for route, operations in openapi["paths"].items():
         for method, operation in operations.items():
             responses = set(operation["responses"])
-            assert "429" in responses, (method, path)  # every view is throttled
+            assert "429" in responses, (method, route)  # every view is throttled
             # (The calendar feed reads no token at all: its URL is the secret.)
-            if path not in {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh",
+            if route not in {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh",
                             "/feeds/doctors/{token}.ics"}:
-                assert "401" in responses, (method, path)  # a bad token is refused wherever one is read
-            if "{" in path:
-                assert "404" in responses, (method, path)
-    for path in ("/api/v1/clinics", "/api/v1/doctors", "/api/v1/slots", "/api/v1/appointments", "/api/v1/patients"):
-        assert {"400", "404"} <= set(openapi["paths"][path]["get"]["responses"]), path  # page, page_size
+                assert "401" in responses, (method, route)  # a bad token is refused wherever one is read
+            if "{" in route:
+                assert "404" in responses, (method, route)
+    for route in ("/api/v1/clinics", "/api/v1/doctors", "/api/v1/slots", "/api/v1/appointments", "/api/v1/patients"):
+        assert {"400", "404"} <= set(openapi["paths"][route]["get"]["responses"]), route  # page, page_size
 
 
 def test_request_strings_say_what_the_server_refuses(openapi, api_client):

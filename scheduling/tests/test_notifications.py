@@ -125,7 +125,7 @@ def test_site_url_makes_the_links(settings, patient, doctor, admin_user, django_
     settings.SITE_URL = "https://clinic.example.com"
     with django_capture_on_commit_callbacks(execute=True):
         appointment = _book(patient, doctor, admin_user)
-    assert all(f"https://clinic.example.com/" in m.body for m in mail.outbox)
+    assert all("https://clinic.example.com/" in m.body for m in mail.outbox)
     assert any(f"https://clinic.example.com/appointments/{appointment.pk}/" in m.body for m in mail.outbox)
 
 

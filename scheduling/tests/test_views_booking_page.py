@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.decorators import DRAFT_FIELD
 from accounts.models import FormDraft
 from accounts.services import DRAFT_KEEP, form_draft_prune, form_draft_token
-from accounts.tests.factories import TEST_PASSWORD, PatientFactory
+from accounts.tests.factories import TEST_PASSWORD
 from audit.models import AuditEvent
 from clinics.tests.factories import DoctorFactory
 from scheduling import services

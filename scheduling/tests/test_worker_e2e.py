@@ -15,7 +15,6 @@ from io import StringIO
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone

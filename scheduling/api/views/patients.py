@@ -2,14 +2,15 @@
 (DELETE): closing it cancels the patient's future visits, which accounts,
 below scheduling, cannot reach. So the resource is mounted from here."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.api import views as accounts_views
+from accounts.models import User
 from accounts.selectors import patient_get_for_user
-from healthsvc.api.serializers import ErrorSerializer, error_responses
-from healthsvc.exceptions import PermissionDeniedError
+from healthsvc.api.serializers import error_responses
+from healthsvc.exceptions import ErrorCode, PermissionDeniedError
 from scheduling import services
 
 
@@ -26,12 +27,13 @@ class PatientDetailApi(accounts_views.PatientDetailApi):
             "changes nothing (204). A family member has no login of their own: 409 PATIENT_IS_DEPENDENT."
         ),
         responses={
-            204: None, **error_responses(401, 403, 404),
-            409: OpenApiResponse(ErrorSerializer, description="PATIENT_IS_DEPENDENT: a family member has no login"),
+            204: None,
+            **error_responses(401, 403, 404, codes=[ErrorCode.PATIENT_IS_DEPENDENT],
+                              texts={409: "A family member has no login."}),
         },
     )
     def delete(self, request, patient_id: int):
-        if request.user.role != "admin":
+        if request.user.role != User.Role.ADMIN:
             # Found (404) before refused (403), as the other methods: nobody learns which ids exist.
             patient_get_for_user(user=request.user, patient_id=patient_id)
             raise PermissionDeniedError("Only clinic admins may deactivate a patient.")
