@@ -39,6 +39,10 @@ DATABASE_URL="sqlite:///$WORK/seeded.sqlite3" $BIN/python manage.py migrate --no
 # seed_demo refuses to run with DEBUG off (its logins are published): only the
 # seeding is DEBUG=true; the server under test stays DEBUG=false.
 DEBUG=true DATABASE_URL="sqlite:///$WORK/seeded.sqlite3" $BIN/python manage.py seed_demo >/dev/null
+# As in production (README): the static files collected, whose manifest every
+# HTML page's {% static %} reads (without it a portal 404 page is a 500).
+export STATIC_ROOT="$WORK/static"
+$BIN/python manage.py collectstatic --noinput -v0
 
 start_server() {
   local file
@@ -48,7 +52,8 @@ start_server() {
   # 4096), so a URL the fuzzer's repeated query parameters make too long gets
   # the app's documented 414 envelope, not gunicorn's HTML page.
   DATABASE_URL="sqlite:///$WORK/$1.sqlite3" $BIN/gunicorn healthsvc.wsgi --bind "127.0.0.1:$PORT" --workers 2 \
-    --limit-request-line 8190 --limit-request-fields 50 --limit-request-field_size 8190 --log-level warning &
+    --limit-request-line 8190 --limit-request-fields 50 --limit-request-field_size 8190 --log-level warning \
+    2> >(tee -a "$WORK/server.log" >&2) &
   SERVER=$!
   for _ in $(seq 1 50); do
     # Our gunicorn must be the one answering: one that died (the port taken
@@ -178,5 +183,10 @@ for who in patient admin; do
   cases=$(grep -E '^ +[0-9]+ generated' "$WORK/$who.txt" | tail -1 | sed 's/^ *//' || echo "?")
   echo "$who: $operations operations tested; $cases; $(cat "$WORK/$who.seconds")s"
 done
+# A 500 anywhere, also on a request schemathesis sends outside the document's
+# operations (its probes of the server), fails the run.
+errors=$(grep -c "Internal Server Error" "$WORK/server.log" || true)
+echo "api_fuzz: the server logged $errors Internal Server Error(s)"
+[ "$errors" -eq 0 ] || status=1
 echo "api_fuzz: $passed passed, $failed failed"
 exit $status
