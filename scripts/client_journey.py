@@ -165,6 +165,10 @@ def book_twice(patient: AuthenticatedClient, slot: SlotOutput, expected: Appoint
     check("book", booked.slot_id == slot.id and booked.patient_id == patient_id, f"booked {booked.slot_id}")
     check("book", booked.status == expected and booked.notes is None, f"status {booked.status}, notes {booked.notes!r}")
     check("book", booked.slot_datetime == slot.slot_datetime and booked.cancelled_at is None, "wrong time")
+    check("book", booked.slot_datetime_local == slot.slot_datetime_local, f"local {booked.slot_datetime_local}")
+    # The answer carries its doctor and clinic: no second request to show the visit.
+    check("book", booked.doctor.id == slot.doctor_id and booked.doctor.name != "", f"doctor {booked.doctor}")
+    check("book", booked.clinic.id == slot.clinic_id and booked.clinic.address != "", f"clinic {booked.clinic}")
     check("book", REPLAYED_HEADER.lower() not in {h.lower() for h in first.headers}, "a first booking replayed")
 
     again = appointments_book.sync_detailed(client=patient, body=body, idempotency_key=key)
