@@ -175,7 +175,7 @@ def doctor_profile_create(
     if user is None:
         raise _invalid("user_id", "No user with this id.")
     if user.role != User.Role.DOCTOR:
-        raise _invalid("user_id", f"This user is a {user.get_role_display().lower()}, not a doctor account.")
+        raise _invalid("user_id", f"This user's role is {user.get_role_display().lower()}, not doctor.")
     if not user.is_active:
         raise UserInactiveError()
     if Doctor.objects.filter(user=user).exists():

@@ -8,6 +8,7 @@ Every thread's outcome is collected and any exception the race must not
 produce fails the test.
 """
 
+import logging
 import threading
 import traceback
 from datetime import datetime, time, timedelta
@@ -370,6 +371,43 @@ def test_closing_an_account_while_it_books_leaves_no_active_visit(round_):
     family = [patient.pk, child.pk]
     assert not Appointment.objects.filter(patient_id__in=family, status__in=Appointment.ACTIVE_STATUSES).exists()
     # Every place a booking took was given back.
+    for slot in slots:
+        slot.refresh_from_db()
+        assert slot.booked_count == held_count(slot) == 0
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_closing_an_account_while_its_visits_move_leaves_no_active_visit(round_, caplog):
+    """An admin closes a patient's account while staff move the patient's and
+    their child's visits (a move locks the appointment, then the patient;
+    the closing must not hold the patient while it waits for an appointment).
+    Every call ends without a deadlock's 503: each move either lands before
+    the closing, whose sweep then cancels the moved visit, or is refused."""
+    from accounts.tests.factories import AdminUserFactory, DependentFactory
+    from scheduling.exceptions import PatientAccountClosedError
+    from scheduling.services.patients import patient_deactivate
+
+    doctor = DoctorFactory(clinic=ClinicFactory())
+    patient = PatientFactory()
+    child = DependentFactory(guardian=patient)
+    admin = AdminUserFactory()
+    start = timezone.now() + timedelta(days=3)
+    # Slot ids ascend while start times descend, so start order and id order differ.
+    slots = [SlotFactory(doctor=doctor, start=start + timedelta(hours=8 - i), capacity=2) for i in range(4)]
+    visits = [appointment_book(patient=who, slot_id=slot.pk, booked_by=admin)
+              for who, slot in zip([patient, child], slots[:2], strict=True)]
+    moves = [(lambda v=v, s=s: appointment_reschedule(appointment_id=v.pk, slot_id=s.pk, by=admin))
+             for v, s in zip(visits, slots[2:], strict=True)]
+    with caplog.at_level(logging.WARNING, logger="healthsvc.db"):
+        outcomes = run_concurrently([lambda: patient_deactivate(patient_id=patient.pk, by=admin), *moves])
+
+    assert_errors_only(outcomes, PatientAccountClosedError, InvalidStateError)
+    # No deadlock even retried away (healthsvc.db.retry_on_conflict logs each retry).
+    assert not [r.getMessage() for r in caplog.records if r.name == "healthsvc.db"]
+    assert outcomes[0].error is None
+    assert outcomes[0].result.deactivated and len(outcomes[0].result.cancelled_ids) == 2
+    family = [patient.pk, child.pk]
+    assert not Appointment.objects.filter(patient_id__in=family, status__in=Appointment.ACTIVE_STATUSES).exists()
     for slot in slots:
         slot.refresh_from_db()
         assert slot.booked_count == held_count(slot) == 0

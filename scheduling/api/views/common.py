@@ -19,7 +19,8 @@ BOOKING_CONFLICTS = (
     "SLOT_FULL, ALREADY_BOOKED, SLOT_UNAVAILABLE (past, deleted, the doctor on leave, or doctor/clinic "
     "inactive), DAILY_LIMIT_REACHED or OVERLAPPING_APPOINTMENT; for a patient also the clinic's booking "
     "policy: BOOKING_TOO_SOON (inside the minimum notice), BOOKING_TOO_FAR (beyond the booking horizon) "
-    "or BOOKING_LIMIT_REACHED (the most active future visits the clinic allows)."
+    "or BOOKING_LIMIT_REACHED (the most active future visits the clinic allows). USER_INACTIVE: the "
+    "patient's account, or their guardian's, is closed."
 )
 CHANGE_CONFLICTS = (
     "CANCELLATION_WINDOW_PASSED: a patient cancelling or moving inside the clinic's cancellation window "
