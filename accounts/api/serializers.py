@@ -25,13 +25,18 @@ class UserOutputSerializer(serializers.ModelSerializer):
         return doctor.pk if doctor else None
 
 
-class RegisterInputSerializer(InputSerializer):
+class AccountInputSerializer(InputSerializer):
+    # A new login's name, email and password, with the model's limits and the
+    # password validators' rules (register, an admin creating an admin).
     name = serializers.CharField(max_length=model_max_length(User, "name"))
     email = serializers.EmailField(max_length=model_max_length(User, "email"))
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"},
         help_text=" ".join(password_validators_help_texts()),
     )
+
+
+class RegisterInputSerializer(AccountInputSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.PATIENT)
     mobile_no = serializers.CharField(max_length=model_max_length(User, "mobile_no"), required=False,
                                       allow_blank=True, default="", validators=[validate_phone])
@@ -46,13 +51,8 @@ class ProfileUpdateInputSerializer(InputSerializer):
                                       help_text='"" removes the number.')
 
 
-class AdminCreateInputSerializer(InputSerializer):
-    name = serializers.CharField(max_length=model_max_length(User, "name"))
-    email = serializers.EmailField(max_length=model_max_length(User, "email"))
-    password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"},
-        help_text=" ".join(password_validators_help_texts()),
-    )
+class AdminCreateInputSerializer(AccountInputSerializer):
+    """A new admin's name, email and password."""
 
 
 class LoginInputSerializer(InputSerializer):

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from accounts.models import User
 from clinics.models import (
     MAX_ACTIVE_BOOKINGS,
     MAX_CANCELLATION_WINDOW_MINUTES,
@@ -21,6 +22,7 @@ from clinics.models import (
 )
 from healthsvc.api.fields import MAX_ID
 from healthsvc.api.serializers import InputSerializer
+from healthsvc.forms import model_max_length
 
 POLICY_FIELDS = ["min_notice_minutes", "booking_horizon_days", "cancellation_window_minutes",
                  "max_active_bookings_per_patient"]
@@ -86,12 +88,13 @@ class ClinicNearOutputSerializer(ClinicOutputSerializer):
 
 
 class ClinicInputSerializer(InputSerializer):
-    name = serializers.CharField(max_length=200)
-    address = serializers.CharField(max_length=300)
-    city = serializers.CharField(max_length=100)
-    state = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    zip_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=model_max_length(Clinic, "name"))
+    address = serializers.CharField(max_length=model_max_length(Clinic, "address"))
+    city = serializers.CharField(max_length=model_max_length(Clinic, "city"))
+    state = serializers.CharField(max_length=model_max_length(Clinic, "state"), required=False, allow_blank=True)
+    zip_code = serializers.CharField(max_length=model_max_length(Clinic, "zip_code"), required=False,
+                                     allow_blank=True)
+    phone = serializers.CharField(max_length=model_max_length(Clinic, "phone"), required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     timezone = TimeZoneField(
         required=False,
@@ -156,37 +159,37 @@ class DoctorOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DoctorCreateInputSerializer(InputSerializer):
-    name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
-    specialty = serializers.CharField(max_length=100)
-    license_number = serializers.CharField(max_length=64)
+class DoctorProfileInputSerializer(InputSerializer):
+    # A doctor's profile as an admin creates it, for a new login or an existing one.
+    specialty = serializers.CharField(max_length=model_max_length(Doctor, "specialty"))
+    license_number = serializers.CharField(max_length=model_max_length(Doctor, "license_number"))
     qualifications = serializers.CharField(required=False, allow_blank=True)
     experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
     max_patients_per_day = serializers.IntegerField(min_value=1, max_value=500, required=False)
     clinic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class DoctorProfileCreateInputSerializer(InputSerializer):
+class DoctorCreateInputSerializer(DoctorProfileInputSerializer):
+    """A new doctor with their login."""
+
+    name = serializers.CharField(max_length=model_max_length(User, "name"))
+    email = serializers.EmailField(max_length=model_max_length(User, "email"))
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+
+
+class DoctorProfileCreateInputSerializer(DoctorProfileInputSerializer):
     """A Doctor profile for an existing self-registered doctor account, which it also verifies."""
 
     user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID,
                                        help_text="The self-registered doctor account (role `doctor`).")
-    specialty = serializers.CharField(max_length=100)
-    license_number = serializers.CharField(max_length=64)
-    qualifications = serializers.CharField(required=False, allow_blank=True)
-    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
-    max_patients_per_day = serializers.IntegerField(min_value=1, max_value=500, required=False)
-    clinic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class DoctorUpdateInputSerializer(InputSerializer):
     """What an admin may change (PUT needs the first four)."""
 
-    name = serializers.CharField(max_length=150)
-    specialty = serializers.CharField(max_length=100)
-    license_number = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=model_max_length(User, "name"))
+    specialty = serializers.CharField(max_length=model_max_length(Doctor, "specialty"))
+    license_number = serializers.CharField(max_length=model_max_length(Doctor, "license_number"))
     clinic_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     qualifications = serializers.CharField(required=False, allow_blank=True)
     experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)

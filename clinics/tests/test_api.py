@@ -868,3 +868,26 @@ def test_schema_near_pattern_is_what_the_server_accepts(api_client):
     for near in ["18.5,73.8", " 90 , 180 ", "-90,-180", ".5,-.5", "90.000,180.0", "91,0", "0,180.01", "1e1,0", "a,b"]:
         accepted = api_client.get(CLINICS, {"near": near}).status_code == 200
         assert accepted == bool(re.search(pattern, near)), near
+
+
+def test_clinic_and_doctor_bodies_read_their_limits_from_the_models():
+    """One place for each length: the model. The API's refusal at the limit is the
+    model's, so a longer column in a migration needs no serializer edit."""
+    from accounts.models import User
+    from clinics.api.serializers import (
+        ClinicInputSerializer,
+        DoctorCreateInputSerializer,
+        DoctorProfileCreateInputSerializer,
+        DoctorUpdateInputSerializer,
+    )
+
+    clinic = ClinicInputSerializer().fields
+    for name in ("name", "address", "city", "state", "zip_code", "phone"):
+        assert clinic[name].max_length == Clinic._meta.get_field(name).max_length, name
+    for serializer in (DoctorCreateInputSerializer, DoctorProfileCreateInputSerializer, DoctorUpdateInputSerializer):
+        fields = serializer().fields
+        for name in ("specialty", "license_number"):
+            assert fields[name].max_length == Doctor._meta.get_field(name).max_length, (serializer, name)
+        if "name" in fields:
+            assert fields["name"].max_length == User._meta.get_field("name").max_length, serializer
+    assert DoctorCreateInputSerializer().fields["email"].max_length == User._meta.get_field("email").max_length
