@@ -191,7 +191,8 @@ def user_update_profile(*, user: User, **fields) -> User:
 # --- admins -------------------------------------------------------------------------
 
 
-def _check_superuser(by: User) -> None:
+def admin_check_manage_allowed(by: User) -> None:
+    """Only superusers create and deactivate admins. Raises PermissionDeniedError."""
     if not (by.role == User.Role.ADMIN and by.is_superuser):
         raise PermissionDeniedError("Only superusers may create or deactivate admins.")
 
@@ -203,7 +204,7 @@ def admin_create(*, by: User, name: str, email: str, password: str) -> User:
     admin sets it up in the portal before the API lets them log in. Raises
     PermissionDeniedError unless `by` is a superuser, WeakPasswordError,
     EmailTakenError."""
-    _check_superuser(by)
+    admin_check_manage_allowed(by)
     email = User.objects.normalize_email(email).strip().lower()
     user = User(email=email, name=name.strip(), role=User.Role.ADMIN, is_verified=True)
     user_check_password(password=password, user=user)
@@ -218,7 +219,7 @@ def admin_deactivate(*, by: User, admin_id: int) -> User:
     session of theirs stops working at once. Idempotent. Locks the user row.
     Raises PermissionDeniedError unless `by` is a superuser,
     AdminNotFoundError (no such user, or not an admin), SelfDeactivationError."""
-    _check_superuser(by)
+    admin_check_manage_allowed(by)
     user = User.objects.select_for_update().filter(pk=admin_id, role=User.Role.ADMIN).first()
     if user is None:
         raise AdminNotFoundError()

@@ -38,7 +38,7 @@ from healthsvc.api.throttling import (
     RequestRateThrottle,
 )
 from healthsvc.api.views import MethodCheckedMixin
-from healthsvc.exceptions import ErrorCode, PermissionDeniedError
+from healthsvc.exceptions import ErrorCode
 
 
 # --- OpenAPI examples ---------------------------------------------------------------
@@ -313,8 +313,7 @@ class AdminListCreateApi(MethodCheckedMixin, generics.ListAPIView):
     )
     def post(self, request):
         # Who may is checked before the body, so an admin who is not a superuser hears 403.
-        if not request.user.is_superuser:
-            raise PermissionDeniedError("Only superusers may create admins.")
+        services.admin_check_manage_allowed(request.user)
         data = AdminCreateInputSerializer.validated(request.data)
         user = services.admin_create(by=request.user, **data)
         return Response(UserOutputSerializer(_user_with_profiles(user)).data, status=status.HTTP_201_CREATED)

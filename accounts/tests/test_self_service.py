@@ -150,7 +150,9 @@ def test_only_superusers_create_admins(auth_client, persona, request):
 
 
 def test_a_plain_admin_hears_403_before_a_bad_body(auth_client, plain_admin):
+    before = User.objects.filter(role=User.Role.ADMIN).count()
     assert_error(auth_client(plain_admin).post(ADMINS, {}, format="json"), 403, "PERMISSION_DENIED")
+    assert User.objects.filter(role=User.Role.ADMIN).count() == before
 
 
 @pytest.mark.parametrize("body, status, code", [

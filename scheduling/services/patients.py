@@ -12,6 +12,7 @@ from accounts.selectors import patient_get_for_update
 from accounts.services import user_deactivate
 from audit.services import audit_record
 from healthsvc.db import retry_on_conflict
+from healthsvc.exceptions import PermissionDeniedError
 from scheduling.exceptions import InvalidStateError
 from scheduling.models import Appointment, WaitlistEntry
 
@@ -49,9 +50,12 @@ def patient_deactivate(*, patient_id: int, by: User) -> PatientDeactivation:
     refused (booking.py reads the account's state under the patient lock);
     then each waitlist entry and each visit is let go in a transaction of its
     own, in lifecycle's order. A sweep cut short (the process died) is
-    finished by calling this again. Raises PatientNotFoundError,
+    finished by calling this again. Raises PermissionDeniedError (not an
+    admin), PatientNotFoundError,
     PatientIsDependentError (a family member has no login to close).
     """
+    if by.role != User.Role.ADMIN:
+        raise PermissionDeniedError("Only clinic admins may deactivate a patient.")
     patient, deactivated = _close_account(patient_id=patient_id, by=by)
     family = Patient.objects.filter(pk=patient.pk) | Patient.objects.filter(guardian=patient)
     # Off the waitlists first (an offered place goes to the next patient), so

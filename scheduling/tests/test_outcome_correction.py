@@ -76,6 +76,9 @@ def test_just_inside_seven_days_it_may_still_be_corrected(auth_client, doctor, s
     with mock.patch("django.utils.timezone.now", return_value=later):
         response = auth_client(doctor.user).patch(_url(seen), {"status": "completed"}, format="json")
     assert response.status_code == 200, response.content
+    seen.refresh_from_db()
+    assert seen.status == "completed"
+    assert AuditEvent.objects.filter(action="outcome_correction", object_id=str(seen.pk)).count() == 1
 
 
 def test_notes_alone_may_still_be_written_after_the_window(auth_client, doctor, seen):

@@ -183,3 +183,15 @@ def test_no_one_may_book_for_a_closed_account_or_its_family(auth_client, admin_u
         assert_error(response, 409, "USER_INACTIVE")
     slot.refresh_from_db()
     assert slot.booked_count == 0 and not Appointment.objects.filter(slot=slot).exists()
+
+
+def test_the_service_itself_refuses_anyone_but_an_admin(patient, doctor, other_patient, visits):
+    """The rule lives in the service, not only in the view: a doctor or another
+    patient calling it closes nothing and cancels nothing."""
+    from healthsvc.exceptions import PermissionDeniedError
+    from scheduling.services.patients import patient_deactivate
+
+    for caller in (doctor.user, other_patient.user, patient.user):
+        with pytest.raises(PermissionDeniedError):
+            patient_deactivate(patient_id=patient.pk, by=caller)
+    _assert_untouched(patient, visits)
